@@ -1,0 +1,203 @@
+"""Base job template checks, edits and canonical rendering.
+
+Plain Python on plain JSON values: nothing here calls into jsii, so a template
+is checked and rendered at the cost of `json.dumps`.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import functools
+import json
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import jsonschema
+
+# The placeholder syntax the Prefect server matches in job_configuration
+# (prefect.utilities.templating.PLACEHOLDER_CAPTURE_REGEX, Prefect 3.9).
+PLACEHOLDER_PATTERN = re.compile(r"({{\s*([\w\.\-\[\]$]+)\s*}})")
+
+# cdktf encodes unresolved strings as `${TfToken[...]}` and lists as
+# `#{TfToken[...]}`.
+_TOKEN_MARKER = "TfToken["
+
+
+def canonical_json(value: Any) -> str:
+    """Serialize `value` with sorted keys and no whitespace.
+
+    Equal values give equal bytes, which is what keeps re-synthesis and
+    `terraform plan` free of diffs.
+    """
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def escape_terraform_template(text: str) -> str:
+    """Escape `${` and `%{` so Terraform reads `text` as a literal string.
+
+    Every string in a `.tf.json` file is a Terraform template, so a JSON value
+    such as `"echo ${HOME}"` would otherwise be interpolated at plan time.
+    """
+    return text.replace("${", "$${").replace("%{", "%%{")
+
+
+def contains_token(value: Any) -> bool:
+    """Whether `value` holds a cdktf token anywhere inside it."""
+    if isinstance(value, str):
+        return _TOKEN_MARKER in value
+    if isinstance(value, bool) or value is None:
+        return False
+    if isinstance(value, (int, float)):
+        from cdktf import Token
+
+        return isinstance(value, float) and Token.is_unresolved(value)
+    if isinstance(value, Mapping):
+        return any(contains_token(k) or contains_token(v) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return any(contains_token(item) for item in value)
+    # Any other object is a jsii reference such as an IResolvable.
+    return True
+
+
+def find_placeholders(value: Any) -> set[str]:
+    """Return the names of the `{{ placeholder }}` references in `value`."""
+    return {name for _, name in PLACEHOLDER_PATTERN.findall(json.dumps(value))}
+
+
+def check_template_shape(template: Any) -> list[str]:
+    """Check a complete template the way the Prefect server does on create.
+
+    Returns one message per problem, empty when the template is accepted.
+    """
+    if not isinstance(template, Mapping):
+        return [
+            "base_job_template must be a JSON object with job_configuration and "
+            f"variables, got {type(template).__name__}."
+        ]
+    problems = []
+    job_configuration = template.get("job_configuration")
+    variables = template.get("variables")
+    if not isinstance(job_configuration, Mapping) or not job_configuration:
+        problems.append(
+            "base_job_template must contain a non-empty job_configuration object, "
+            f"got {job_configuration!r}."
+        )
+    if not isinstance(variables, Mapping) or not variables:
+        problems.append(
+            "base_job_template must contain a non-empty variables object, "
+            f"got {variables!r}."
+        )
+    elif not isinstance(variables.get("properties", {}), Mapping):
+        problems.append(
+            "base_job_template variables.properties must be an object, "
+            f"got {variables.get('properties')!r}."
+        )
+    if problems:
+        return problems
+    declared = set(variables.get("properties", {}))
+    undeclared = sorted(find_placeholders(job_configuration) - declared)
+    if undeclared:
+        problems.append(
+            "job_configuration uses undeclared placeholder(s) "
+            f"{', '.join(undeclared)}. Declare each one in "
+            "variables.properties, or remove the placeholder."
+        )
+    return problems
+
+
+def unused_variables(template: Mapping[str, Any]) -> list[str]:
+    """Variables declared in the schema that no placeholder uses."""
+    declared = set(template["variables"].get("properties", {}))
+    return sorted(declared - find_placeholders(template["job_configuration"]))
+
+
+def closest(name: str, candidates: Sequence[str]) -> list[str]:
+    return difflib.get_close_matches(name, list(candidates), n=3, cutoff=0.5)
+
+
+@functools.lru_cache(maxsize=1024)
+def _validator_for(schema_json: str) -> jsonschema.protocols.Validator:
+    schema = json.loads(schema_json)
+    validator_class = jsonschema.validators.validator_for(
+        schema, default=jsonschema.Draft202012Validator
+    )
+    return validator_class(schema)
+
+
+def validate_value(
+    value: Any, property_schema: Mapping[str, Any], variables: Mapping[str, Any]
+) -> list[str]:
+    """Validate one job variable value against its JSON schema.
+
+    `$ref`s point into the variables schema (`#/definitions/...`), so its
+    `definitions` and `$defs` are copied next to the property schema.
+    """
+    schema = dict(property_schema)
+    for key in ("definitions", "$defs"):
+        if key in variables:
+            schema[key] = variables[key]
+    validator = _validator_for(canonical_json(schema))
+    errors = sorted(validator.iter_errors(value), key=lambda error: error.path)
+    return [_describe(error) for error in errors]
+
+
+def _describe(error: jsonschema.ValidationError) -> str:
+    location = "".join(f"[{part!r}]" for part in error.absolute_path)
+    return f"{location}: {error.message}" if location else error.message
+
+
+def deep_merge(base: dict[str, Any], patch: Mapping[str, Any]) -> dict[str, Any]:
+    """Merge `patch` into a copy of `base`: objects merge, other values replace."""
+    merged = dict(base)
+    for key, value in patch.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = deep_merge(dict(merged[key]), value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def parse_path(path: str | Sequence[str | int]) -> list[str | int]:
+    """Split `a.b.0.c` (or a sequence) into keys and list indexes."""
+    parts = path.split(".") if isinstance(path, str) else list(path)
+    return [int(part) if isinstance(part, str) and part.isdigit() else part for part in parts]
+
+
+def set_at_path(document: dict[str, Any], path: Sequence[str | int], value: Any) -> None:
+    """Set `value` at `path` in `document`, creating missing objects.
+
+    Raises:
+        LookupError: A list index is out of range, or a step goes through a
+            value that is neither an object nor a list.
+    """
+    node: Any = document
+    for position, part in enumerate(path[:-1]):
+        following = path[position + 1]
+        if isinstance(node, list):
+            if not isinstance(part, int) or part >= len(node):
+                raise LookupError(_path_text(path[: position + 1]))
+            node = node[part]
+            continue
+        if not isinstance(node, dict):
+            raise LookupError(_path_text(path[:position]))
+        if part not in node:
+            node[part] = [] if isinstance(following, int) else {}
+        node = node[part]
+    last = path[-1]
+    if isinstance(node, list):
+        if not isinstance(last, int) or last > len(node):
+            raise LookupError(_path_text(path))
+        if last == len(node):
+            node.append(value)
+        else:
+            node[last] = value
+    elif isinstance(node, dict):
+        node[last] = value
+    else:
+        raise LookupError(_path_text(path[:-1]))
+
+
+def _path_text(path: Sequence[str | int]) -> str:
+    return ".".join(str(part) for part in path)
