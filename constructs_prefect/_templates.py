@@ -57,8 +57,8 @@ def contains_token(value: Any) -> bool:
         return any(contains_token(k) or contains_token(v) for k, v in value.items())
     if isinstance(value, (list, tuple)):
         return any(contains_token(item) for item in value)
-    # Any other object is a jsii reference such as an IResolvable.
-    return True
+    # A jsii object, such as an IResolvable, is resolved by cdktf at synth time.
+    return hasattr(value, "__jsii_ref__")
 
 
 def find_placeholders(value: Any) -> set[str]:

@@ -140,6 +140,7 @@ class WorkPoolWithDefaults(Construct):
         self.workspace_id = workspace_id
         self._metadata = worker_metadata or WorkerMetadata.for_construct(self)
         self._job_variables: dict[str, Any] = {}
+        self._reported_unused: set[str] = set()
         self._stack_pools = _POOLS_BY_STACK.setdefault(
             TerraformStack.of(self), _StackPools()
         )
@@ -175,6 +176,7 @@ class WorkPoolWithDefaults(Construct):
             import_id = name if workspace_id is None else f"{name},{workspace_id}"
             self.resource.import_from(import_id, provider)
         self._stack_pools.pools.append(self)
+        self._report_unused_variables()
 
     # Public edits: each validates, then re-renders the resource's template.
 
@@ -466,7 +468,7 @@ class WorkPoolWithDefaults(Construct):
     def _value_problems(
         self, name: str, value: Any, property_schema: Mapping[str, Any]
     ) -> list[str]:
-        if _templates.contains_token(value):
+        if _templates.contains_token(value) or _is_block_reference(value):
             return []
         try:
             json.dumps(value, allow_nan=False)
@@ -487,16 +489,23 @@ class WorkPoolWithDefaults(Construct):
         ]
 
     def _refresh(self) -> None:
-        if self._template is not None:
-            for variable in _templates.unused_variables(self._template):
-                Annotations.of(self).add_warning(
-                    f"[constructs_prefect:unused-variable] job variable "
-                    f"{variable!r} is declared but no placeholder in "
-                    "job_configuration uses it, so Prefect ignores it."
-                )
         resource = getattr(self, "resource", None)
         if resource is not None:
             resource.attributes["base_job_template"] = self._render()
+            self._report_unused_variables()
+
+    def _report_unused_variables(self) -> None:
+        if self._template is None:
+            return
+        for variable in _templates.unused_variables(self._template):
+            if variable in self._reported_unused:
+                continue
+            self._reported_unused.add(variable)
+            Annotations.of(self).add_warning(
+                f"[constructs_prefect:unused-variable] job variable "
+                f"{variable!r} is declared but no placeholder in "
+                "job_configuration uses it, so Prefect ignores it."
+            )
 
     def _render(self) -> str:
         if self._template is None:
@@ -567,6 +576,11 @@ def _render_with_tokens(template: Mapping[str, Any]) -> str:
         marker = json.dumps(f"\x00token{index}\x00")
         text = text.replace(marker, Fn.jsonencode(value))
     return text
+
+
+def _is_block_reference(value: Any) -> bool:
+    """Whether `value` is `{"$ref": {...}}`, which Prefect resolves to a block."""
+    return isinstance(value, Mapping) and list(value) == ["$ref"]
 
 
 def _has_token(template: Mapping[str, Any]) -> bool:
