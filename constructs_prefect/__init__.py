@@ -7,9 +7,9 @@ from .work_pool import WorkPoolWithDefaults, terraform_name
 from .worker_metadata import WorkerMetadata, WorkerMetadataError
 
 __all__ = [
+    "ConfigurationError",
     "PROVIDER_SOURCE",
     "PROVIDER_VERSION",
-    "ConfigurationError",
     "PrefectProvider",
     "WorkPoolWithDefaults",
     "WorkerMetadata",

@@ -107,7 +107,10 @@ class PrefectProvider(PrefectProviderBlock):
     ) -> None:
         environ = os.environ if environ is None else environ
         endpoint = endpoint or environ.get("PREFECT_API_URL") or None
-        account_id = account_id or environ.get("PREFECT_CLOUD_ACCOUNT_ID") or None
+        # An account in the environment applies to Prefect Cloud only, so a
+        # self-hosted endpoint ignores it instead of failing.
+        if account_id is None and _is_literal_cloud_endpoint(endpoint):
+            account_id = environ.get("PREFECT_CLOUD_ACCOUNT_ID") or None
         path = f"{TerraformStack.of(scope).node.path}/{id}"
 
         problems, settings = _check(
@@ -131,6 +134,12 @@ class PrefectProvider(PrefectProviderBlock):
         from .work_pool import check_pools_against_provider
 
         check_pools_against_provider(self, settings)
+
+
+def _is_literal_cloud_endpoint(endpoint: str | None) -> bool:
+    return bool(endpoint) and not contains_token(endpoint) and is_cloud_endpoint(
+        endpoint
+    )
 
 
 def _check(

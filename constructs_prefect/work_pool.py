@@ -427,8 +427,8 @@ class WorkPoolWithDefaults(Construct):
     def _unknown_type_message(self, pool_type: str) -> str:
         known = self._metadata.types
         message = (
-            f"type {pool_type!r} has no default template in worker metadata from "
-            f"{self._metadata.source}. Known types: {', '.join(known)}."
+            f"type {pool_type!r} has no default template in "
+            f"{self._metadata.description}. Known types: {', '.join(known)}."
         )
         suggestions = _templates.closest(str(pool_type), known)
         if suggestions:

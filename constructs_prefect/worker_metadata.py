@@ -231,6 +231,20 @@ class WorkerMetadata:
         return _bundled()
 
     @property
+    def description(self) -> str:
+        """The source in words, for error messages."""
+        kind, _, location = self.source.partition(":")
+        if kind == "bundled":
+            return f"the snapshot bundled with constructs-prefect (Prefect {self.prefect_version})"
+        if kind == "api":
+            return f"the Prefect API at {location}"
+        if kind == "file":
+            return f"the file {location}"
+        if kind == "terraform":
+            return "the prefect_worker_metadata data source"
+        return self.source
+
+    @property
     def at_terraform_time(self) -> bool:
         """Whether templates are read by Terraform instead of at synth time."""
         return self._templates is None

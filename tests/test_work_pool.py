@@ -526,7 +526,7 @@ class TestErrors:
         )
 
         assert "type 'nomad' has no default template" in str(error)
-        assert "from terraform" in str(error)
+        assert "in the prefect_worker_metadata data source" in str(error)
 
     def test_misspelled_variable_suggests_names(self):
         error = _pool_error(type="kubernetes", job_variables={"namspace": "x"})
