@@ -17,10 +17,9 @@ from collections.abc import Iterator
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
+import cdktf
 import httpx
 import pytest
-from cdktf import TerraformStack, Testing
-from helpers import new_stack, pool_block
 from prefect.workers.process import ProcessWorker
 
 from constructs_prefect import (
@@ -30,9 +29,10 @@ from constructs_prefect import (
     WorkPoolWithDefaults,
     terraform_name,
 )
+from tests.helpers import new_stack, pool_block
 
 if TYPE_CHECKING:
-    from conftest import PrefectServer
+    from tests.conftest import PrefectServer
 
 BUNDLED_TYPES = WorkerMetadata.bundled().types
 CLI_TIMEOUT_SECONDS = 60
@@ -42,7 +42,9 @@ def canonical(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
-def synthesized_template(stack: TerraformStack, pool: WorkPoolWithDefaults) -> str:
+def synthesized_template(
+    stack: cdktf.TerraformStack, pool: WorkPoolWithDefaults
+) -> str:
     """Return the pool's `base_job_template` string from the synthesized JSON."""
     return pool_block(stack, terraform_name(pool.node.id))["base_job_template"]
 
@@ -99,6 +101,7 @@ class TestCliDefaults:
         result = subprocess.run(
             [sys.executable, "-m", "prefect", "work-pool", "create", name]
             + ["--type", pool_type],
+            check=False,
             env=prefect_server.env,
             capture_output=True,
             text=True,
@@ -122,6 +125,7 @@ class TestCliDefaults:
         result = subprocess.run(
             [sys.executable, "-m", "prefect", "work-pool", "create", "cli-unknown"]
             + ["--type", "no-such-type"],
+            check=False,
             env=prefect_server.env,
             capture_output=True,
             text=True,
@@ -320,12 +324,12 @@ class TestBasicAuth:
             "PREFECT_API_URL": basic_auth_server.api_url,
             "PREFECT_BASIC_AUTH_KEY": key,
         }
-        stack = TerraformStack(Testing.app(outdir=str(tmp_path)), "test")
+        stack = cdktf.TerraformStack(cdktf.Testing.app(outdir=str(tmp_path)), "test")
         PrefectProvider(stack, "prefect", environ=environ)
         WorkPoolWithDefaults(stack, "etl", name="etl", type="process")
 
-        synthesized = Testing.synth(stack)
-        out_dir = pathlib.Path(Testing.full_synth(stack))
+        synthesized = cdktf.Testing.synth(stack)
+        out_dir = pathlib.Path(cdktf.Testing.full_synth(stack))
         written = [path for path in out_dir.rglob("*") if path.is_file()]
         provider = json.loads(synthesized)["provider"]["prefect"][0]
 

@@ -1,0 +1,111 @@
+"""Rendered templates, evaluated by the real Terraform CLI.
+
+The prefecthq/prefect provider is not needed: each test copies the rendered
+`base_job_template` expression into an output of a provider-less
+configuration, applies it with Terraform, and compares the decoded value with
+the template the construct promises.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+
+import pytest
+from cdktf import TerraformVariable
+
+from constructs_prefect import WorkerMetadata, WorkPoolWithDefaults
+from tests.helpers import new_stack, pool_block
+
+TERRAFORM = shutil.which("terraform")
+BUNDLED = WorkerMetadata.bundled()
+
+
+def _evaluate(tmp_path, expression: str, extra: dict | None = None):
+    """Apply `expression` as an output and return its decoded JSON value."""
+    config = {
+        "output": {"template": {"value": f"${{jsondecode({expression})}}"}},
+        **(extra or {}),
+    }
+    (tmp_path / "main.tf.json").write_text(json.dumps(config))
+    env = {**os.environ, "HOME": str(tmp_path)}
+    for command in (["init", "-input=false"], ["apply", "-auto-approve", "-input=false"]):
+        result = subprocess.run(
+            [TERRAFORM, *command], cwd=tmp_path, capture_output=True, text=True, env=env
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+    result = subprocess.run(
+        [TERRAFORM, "output", "-json", "template"],
+        cwd=tmp_path, capture_output=True, text=True, env=env, check=True,
+    )
+    return json.loads(result.stdout)
+
+
+@pytest.fixture(autouse=True)
+def _require_terraform():
+    assert TERRAFORM, "terraform is not on PATH; run scripts/setup"
+
+
+def test_literal_template_round_trips(tmp_path):
+    stack = new_stack()
+    env = {"SHELL_HOME": "${HOME}", "LOOP": "%{ if x }", "QUOTE": 'a "b"'}
+    WorkPoolWithDefaults(
+        stack, "pool", name="p", type="kubernetes",
+        job_variables={"env": env, "namespace": "flows"},
+    )
+    text = pool_block(stack, "pool")["base_job_template"]
+    config = {"locals": {"t": text}}
+
+    value = _evaluate(tmp_path, "local.t", config)
+
+    expected = BUNDLED.template("kubernetes")
+    expected["variables"]["properties"]["env"]["default"] = env
+    expected["variables"]["properties"]["namespace"]["default"] = "flows"
+    assert value == expected
+
+
+def test_token_value_round_trips(tmp_path):
+    stack = new_stack()
+    image = TerraformVariable(stack, "image", type="string")
+    WorkPoolWithDefaults(
+        stack, "pool", name="p", type="docker",
+        job_variables={"image": image.string_value},
+    )
+    text = pool_block(stack, "pool")["base_job_template"]
+    config = {
+        "locals": {"t": text},
+        "variable": {"image": {"type": "string", "default": 'org/"quoted":1'}},
+    }
+
+    value = _evaluate(tmp_path, "local.t", config)
+
+    properties = value["variables"]["properties"]
+    assert properties["image"]["default"] == 'org/"quoted":1'
+    assert value["job_configuration"]["image"] == "{{ image }}"
+
+
+def test_terraform_time_merge_round_trips(tmp_path):
+    stack = new_stack()
+    WorkPoolWithDefaults(
+        stack, "pool", name="p", type="ecs",
+        worker_metadata=WorkerMetadata.from_terraform(),
+        job_variables={"cpu": 1024, "env": {"A": "1"}},
+    )
+    text = pool_block(stack, "pool")["base_job_template"]
+    data_reference = (
+        "data.prefect_worker_metadata.prefect_worker_metadata.base_job_configs.ecs"
+    )
+    assert data_reference in text
+    # The server's template stands in for the data source's attribute.
+    server_template = json.dumps(BUNDLED.template("ecs")).replace("${", "$${")
+    config = {"locals": {"t": text.replace(data_reference, "local.source"),
+                         "source": server_template}}
+
+    value = _evaluate(tmp_path, "local.t", config)
+
+    expected = BUNDLED.template("ecs")
+    expected["variables"]["properties"]["cpu"]["default"] = 1024
+    expected["variables"]["properties"]["env"]["default"] = {"A": "1"}
+    assert value == expected
