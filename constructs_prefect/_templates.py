@@ -1,7 +1,8 @@
 """Base job template checks, edits and canonical rendering.
 
-Plain Python on plain JSON values: nothing here calls into jsii, so a template
-is checked and rendered at the cost of `json.dumps`.
+Plain Python on plain JSON values. Only `contains_token` calls into jsii, and
+only for floats, so a template is checked and rendered at about the cost of
+`json.dumps`.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ def escape_terraform_template(text: str) -> str:
 
 
 def contains_token(value: Any) -> bool:
-    """Whether `value` holds a cdktf token anywhere inside it."""
+    """Return whether `value` contains a cdktf token anywhere inside it."""
     if isinstance(value, str):
         return _TOKEN_MARKER in value
     if isinstance(value, bool) or value is None:

@@ -26,7 +26,7 @@ _UUID_PATTERN = re.compile(
 
 @dataclass(frozen=True)
 class ProviderSettings:
-    """What the pools of a stack need to know about its provider.
+    """Provider settings that the pools of a stack are checked against.
 
     Attributes:
         cloud: Whether the endpoint is Prefect Cloud, or `None` when the

@@ -183,9 +183,9 @@ class WorkPoolWithDefaults(Construct):
     def set_job_variables(self, job_variables: Mapping[str, Any]) -> None:
         """Set defaults of variables in the template's schema.
 
-        Each name must be declared in `variables.properties`; each value must
+        Each name must be declared in `variables.properties`. Each value must
         validate against that property's JSON schema, unless it is a Terraform
-        token, which is only known at plan time.
+        token, because a token's value is only known at plan time.
 
         Raises:
             ConfigurationError: A name is undeclared or a value is invalid.
@@ -579,7 +579,7 @@ def _render_with_tokens(template: Mapping[str, Any]) -> str:
 
 
 def _is_block_reference(value: Any) -> bool:
-    """Whether `value` is `{"$ref": {...}}`, which Prefect resolves to a block."""
+    """Return whether `value` is `{"$ref": {...}}`, a Prefect block reference."""
     return isinstance(value, Mapping) and list(value) == ["$ref"]
 
 

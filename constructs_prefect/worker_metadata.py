@@ -28,7 +28,7 @@ CLOUD_ONLY_TYPES = frozenset(
     }
 )
 
-# Attribute of `prefect_worker_metadata.base_job_configs` that holds each
+# Attribute of `prefect_worker_metadata.base_job_configs` that contains each
 # type's template, as mapped in the provider's worker_metadata data source
 # (terraform-provider-prefect v3.4.1). Not a plain character substitution:
 # `azure-container-instance` becomes the plural `azure_container_instances`.
@@ -111,8 +111,8 @@ class WorkerMetadata:
             timeout_seconds: Limit for connecting and reading. Defaults to 10.
 
         Raises:
-            WorkerMetadataError: The API is unreachable, timed out, answered
-                with an HTTP error or with something other than worker metadata.
+            WorkerMetadataError: The API is unreachable, timed out, returned
+                an HTTP error, or returned something other than worker metadata.
         """
         url = api_url.rstrip("/") + _AGGREGATE_PATH
         request = urllib.request.Request(url, headers={"Accept": "application/json"})
