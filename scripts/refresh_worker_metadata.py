@@ -71,9 +71,7 @@ def main() -> int:
     SNAPSHOT_PATH.parent.mkdir(parents=True, exist_ok=True)
     SNAPSHOT_PATH.write_text(json.dumps(snapshot, indent=2, sort_keys=True) + "\n")
     types = ", ".join(sorted(snapshot["worker_types"]))
-    print(
-        f"wrote {SNAPSHOT_PATH} from prefect {snapshot['prefect_version']}: {types}"
-    )
+    print(f"wrote {SNAPSHOT_PATH} from prefect {snapshot['prefect_version']}: {types}")
     return 0
 
 

@@ -45,7 +45,11 @@ def test_python_and_cdktf_synth_agree(tmp_path):
 
     result = subprocess.run(
         [str(ROOT / "node_modules" / ".bin" / "cdktf"), "synth"],
-        cwd=tmp_path, env=env, capture_output=True, text=True,
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
 
     assert result.returncode == 0, result.stdout + result.stderr
@@ -56,7 +60,9 @@ def test_app_declares_three_pools(tmp_path):
     _copy_app(tmp_path)
 
     subprocess.run(
-        [sys.executable, "main.py"], cwd=tmp_path, env=_environment(tmp_path),
+        [sys.executable, "main.py"],
+        cwd=tmp_path,
+        env=_environment(tmp_path),
         check=True,
     )
 
@@ -64,7 +70,9 @@ def test_app_declares_three_pools(tmp_path):
     pools = document["resource"]["prefect_work_pool"]
     assert sorted(pools) == ["docker", "kubernetes", "local"]
     assert {pool["type"] for pool in pools.values()} == {
-        "process", "docker", "kubernetes",
+        "process",
+        "docker",
+        "kubernetes",
     }
     assert document["provider"]["prefect"] == [
         {"endpoint": "http://127.0.0.1:4200/api"}
@@ -77,8 +85,12 @@ def test_app_without_endpoint_fails_clearly(tmp_path):
     del env["PREFECT_API_URL"]
 
     result = subprocess.run(
-        [sys.executable, "main.py"], cwd=tmp_path, env=env, capture_output=True,
+        [sys.executable, "main.py"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
         text=True,
+        check=False,
     )
 
     assert result.returncode != 0

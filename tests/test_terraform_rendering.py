@@ -31,14 +31,26 @@ def _evaluate(tmp_path, expression: str, extra: dict | None = None):
     }
     (tmp_path / "main.tf.json").write_text(json.dumps(config))
     env = {**os.environ, "HOME": str(tmp_path)}
-    for command in (["init", "-input=false"], ["apply", "-auto-approve", "-input=false"]):
+    for command in (
+        ["init", "-input=false"],
+        ["apply", "-auto-approve", "-input=false"],
+    ):
         result = subprocess.run(
-            [TERRAFORM, *command], cwd=tmp_path, capture_output=True, text=True, env=env
+            [TERRAFORM, *command],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
         )
         assert result.returncode == 0, result.stdout + result.stderr
     result = subprocess.run(
         [TERRAFORM, "output", "-json", "template"],
-        cwd=tmp_path, capture_output=True, text=True, env=env, check=True,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
     )
     return json.loads(result.stdout)
 
@@ -52,7 +64,10 @@ def test_literal_template_round_trips(tmp_path):
     stack = new_stack()
     env = {"SHELL_HOME": "${HOME}", "LOOP": "%{ if x }", "QUOTE": 'a "b"'}
     WorkPoolWithDefaults(
-        stack, "pool", name="p", type="kubernetes",
+        stack,
+        "pool",
+        name="p",
+        type="kubernetes",
         job_variables={"env": env, "namespace": "flows"},
     )
     text = pool_block(stack, "pool")["base_job_template"]
@@ -70,7 +85,10 @@ def test_token_value_round_trips(tmp_path):
     stack = new_stack()
     image = TerraformVariable(stack, "image", type="string")
     WorkPoolWithDefaults(
-        stack, "pool", name="p", type="docker",
+        stack,
+        "pool",
+        name="p",
+        type="docker",
         job_variables={"image": image.string_value},
     )
     text = pool_block(stack, "pool")["base_job_template"]
@@ -89,7 +107,10 @@ def test_token_value_round_trips(tmp_path):
 def test_terraform_time_merge_round_trips(tmp_path):
     stack = new_stack()
     WorkPoolWithDefaults(
-        stack, "pool", name="p", type="ecs",
+        stack,
+        "pool",
+        name="p",
+        type="ecs",
         worker_metadata=WorkerMetadata.from_terraform(),
         job_variables={"cpu": 1024, "env": {"A": "1"}},
     )
@@ -100,8 +121,12 @@ def test_terraform_time_merge_round_trips(tmp_path):
     assert data_reference in text
     # The server's template stands in for the data source's attribute.
     server_template = json.dumps(BUNDLED.template("ecs")).replace("${", "$${")
-    config = {"locals": {"t": text.replace(data_reference, "local.source"),
-                         "source": server_template}}
+    config = {
+        "locals": {
+            "t": text.replace(data_reference, "local.source"),
+            "source": server_template,
+        }
+    }
 
     value = _evaluate(tmp_path, "local.t", config)
 

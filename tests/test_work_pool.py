@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import re
 
-import pytest
 import cdktf
+import pytest
 from cdktf import TerraformStack, TerraformVariable
 
 from constructs_prefect import (
@@ -280,9 +280,9 @@ class TestDeeperEdits:
         )
 
         template = rendered_template(stack, "pool")
-        container = template["job_configuration"]["job_manifest"]["spec"][
-            "template"
-        ]["spec"]["containers"][0]
+        container = template["job_configuration"]["job_manifest"]["spec"]["template"][
+            "spec"
+        ]["containers"][0]
         limits = container["resources"]["limits"]
         assert limits["ephemeral-storage"] == "{{ ephemeral_storage_limit }}"
         assert limits["memory"] == "{{ memory_limit }}"
@@ -298,7 +298,9 @@ class TestDeeperEdits:
         pool = WorkPoolWithDefaults(stack, "pool", name="p", type="process")
 
         pool.add_job_variable(
-            "team", schema={"type": "string"}, placeholder_path=("labels_team",),
+            "team",
+            schema={"type": "string"},
+            placeholder_path=("labels_team",),
             required=True,
         )
 
@@ -341,8 +343,11 @@ class TestDeeperEdits:
             if entry.type == "@cdktf/warn"
         ]
         assert warnings == [
-            "[constructs_prefect:unused-variable] job variable 'spare' is declared "
-            "but no placeholder in job_configuration uses it, so Prefect ignores it."
+            (
+                "[constructs_prefect:unused-variable] job variable 'spare' is "
+                "declared but no placeholder in job_configuration uses it, so "
+                "Prefect ignores it."
+            )
         ]
 
 
@@ -389,7 +394,11 @@ class TestAddress:
         )
 
         WorkPoolWithDefaults(
-            stack, "etl", name="etl", type="process", workspace_id=workspace,
+            stack,
+            "etl",
+            name="etl",
+            type="process",
+            workspace_id=workspace,
             adopt=True,
         )
 
@@ -658,7 +667,9 @@ class TestErrors:
         stack = new_stack()
         WorkPoolWithDefaults(stack, "EtlPool", name="a", type="process")
 
-        error = _error(WorkPoolWithDefaults, stack, "etl_pool", name="b", type="process")
+        error = _error(
+            WorkPoolWithDefaults, stack, "etl_pool", name="b", type="process"
+        )
 
         assert "prefect_work_pool.etl_pool is already used by 'test/EtlPool'" in str(
             error
@@ -750,17 +761,13 @@ class TestErrors:
         )
 
         assert "placeholder_path" in str(error)
-        assert "nothing at 'job_manifest.spec.template.spec.containers.3'" in str(
-            error
-        )
+        assert "nothing at 'job_manifest.spec.template.spec.containers.3'" in str(error)
 
     def test_add_variable_bad_name(self):
         stack = new_stack()
         pool = WorkPoolWithDefaults(stack, "p", name="p", type="process")
 
-        error = _error(
-            pool.add_job_variable, "my var", schema={}, placeholder_path="v"
-        )
+        error = _error(pool.add_job_variable, "my var", schema={}, placeholder_path="v")
 
         assert "job variable name must be an identifier" in str(error)
 
