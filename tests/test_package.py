@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pathlib
+import shutil
 import subprocess
 import sys
 import venv
@@ -46,6 +47,17 @@ def test_no_prefect_module_at_repository_root():
 
 
 def test_wheel_installs_and_synthesizes(tmp_path):
+    # Build from a copy, so setuptools' build/ folder is not shared with a
+    # concurrent run in the working tree.
+    source = tmp_path / "source"
+    for name in ("pyproject.toml", "README.md"):
+        (source / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / name, source / name)
+    shutil.copytree(
+        ROOT / "constructs_prefect",
+        source / "constructs_prefect",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
     wheel_dir = tmp_path / "wheels"
     subprocess.run(
         [
@@ -57,7 +69,7 @@ def test_wheel_installs_and_synthesizes(tmp_path):
             "--quiet",
             "-w",
             str(wheel_dir),
-            str(ROOT),
+            str(source),
         ],
         check=True,
     )
