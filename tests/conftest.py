@@ -27,8 +27,8 @@ import pytest
 BASIC_AUTH_KEY = "admin:secret-pass"
 HEALTH_TIMEOUT_SECONDS = 90.0
 STOP_TIMEOUT_SECONDS = 15.0
-# Nothing listens on the discard port of the loopback interface, so a
-# connection through this proxy is refused immediately.
+# Port 9 (discard) normally has no listener, so a connection through this
+# proxy is refused at once.
 CLOSED_PROXY_URL = "http://127.0.0.1:9"
 _INHERITED_PROXY_VARIABLES = {"http_proxy", "https_proxy", "all_proxy", "no_proxy"}
 
@@ -123,9 +123,9 @@ def start_prefect_server(
         The running server. Stop it with `stop_prefect_server`.
 
     Raises:
-        pytest.fail.Exception: The server exited or did not answer
-            `GET /api/health` with 200 within `HEALTH_TIMEOUT_SECONDS`. The
-            server is stopped first, and the message ends with its log.
+        pytest.fail.Exception: The server exited, or `GET /api/health` did not
+            return 200 within `HEALTH_TIMEOUT_SECONDS`. The server is stopped
+            first, and the message ends with the tail of its log.
     """
     port = unused_loopback_port()
     env = server_environment(base_dir, port, extra_env)
@@ -157,7 +157,11 @@ def start_prefect_server(
 
 
 def _wait_until_healthy(server: PrefectServer) -> str | None:
-    """Poll the health endpoint; return why the server is not up, or `None`."""
+    """Poll the health endpoint until it returns 200.
+
+    Returns:
+        Why the server is not up, or `None` once it is.
+    """
     url = f"{server.api_url}/health"
     deadline = time.monotonic() + HEALTH_TIMEOUT_SECONDS
     last_outcome = "no response"

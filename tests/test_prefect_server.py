@@ -1,10 +1,11 @@
 """End-to-end tests of synthesized templates against a real Prefect server.
 
 The Terraform provider cannot be installed here, so these tests stand in for
-`terraform apply`: they create pools with the real `prefect` CLI or post the
-synthesized `base_job_template` to the server's REST API, the same endpoint
-the provider calls, and compare what the server stores. The servers run on
-127.0.0.1 (see `conftest.py`), and no test reaches another host.
+`terraform apply`. They create pools with the real `prefect` CLI, or post the
+synthesized `base_job_template` to `POST /work_pools/`, which is what the
+provider's client calls on create (internal/client/work_pools.go in
+terraform-provider-prefect). Then they compare what the server stores. The
+servers run on 127.0.0.1 (see `conftest.py`), and no test reaches another host.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import json
 import pathlib
 import subprocess
 import sys
+import urllib.error
 from collections.abc import Iterator
 from importlib import resources
 from typing import TYPE_CHECKING, Any
@@ -29,6 +31,7 @@ from constructs_prefect import (
     WorkPoolWithDefaults,
     terraform_name,
 )
+from constructs_prefect.worker_metadata import CLOUD_ONLY_TYPES
 from tests.helpers import new_stack, pool_block
 
 if TYPE_CHECKING:
@@ -57,11 +60,37 @@ def bundled_aggregate() -> dict[str, Any]:
     return json.loads(path.read_text())
 
 
+def run_prefect(server: PrefectServer, *arguments: str) -> subprocess.CompletedProcess:
+    """Run the `prefect` CLI against `server` and capture its output."""
+    return subprocess.run(
+        [sys.executable, "-m", "prefect", *arguments],
+        check=False,
+        env=server.env,
+        capture_output=True,
+        text=True,
+        timeout=CLI_TIMEOUT_SECONDS,
+    )
+
+
+def close_http_error(error: WorkerMetadataError) -> urllib.error.HTTPError:
+    """Close the HTTPError that caused `error`, and return it.
+
+    NOTE: `WorkerMetadata.from_api` raises without closing the HTTPError's
+    response, so its socket stays open until the garbage collector frees the
+    exception chain. The ResourceWarning emitted then would fail the session
+    under `filterwarnings = ["error"]`.
+    """
+    cause = error.__cause__
+    assert isinstance(cause, urllib.error.HTTPError), repr(cause)
+    cause.close()
+    return cause
+
+
 @pytest.fixture(autouse=True)
 def bypass_proxies(monkeypatch: pytest.MonkeyPatch) -> None:
-    # `WorkerMetadata.from_api` uses urllib, which honours proxy variables, so
-    # a proxy set in the developer's environment could otherwise receive the
-    # requests meant for 127.0.0.1.
+    # `WorkerMetadata.from_api` uses urllib, which reads the proxy variables,
+    # so without this a proxy set in the developer's environment would
+    # receive the requests meant for 127.0.0.1.
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
     monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
 
@@ -88,6 +117,15 @@ def create_pool(
     return read.json()["base_job_template"]
 
 
+class TestServerFixture:
+    def test_database_in_prefect_home(self, prefect_server: PrefectServer) -> None:
+        response = httpx.get(f"{prefect_server.api_url}/health", trust_env=False)
+
+        assert response.status_code == 200
+        assert (prefect_server.home / "prefect.db").is_file()
+        assert prefect_server.env["PREFECT_HOME"] == str(prefect_server.home)
+
+
 class TestCliDefaults:
     @pytest.mark.parametrize("pool_type", BUNDLED_TYPES)
     def test_default_templates_match_cli(
@@ -98,19 +136,13 @@ class TestCliDefaults:
         pool = WorkPoolWithDefaults(stack, "pool", name=name, type=pool_type)
         expected = json.loads(synthesized_template(stack, pool))
 
-        result = subprocess.run(
-            [sys.executable, "-m", "prefect", "work-pool", "create", name]
-            + ["--type", pool_type],
-            check=False,
-            env=prefect_server.env,
-            capture_output=True,
-            text=True,
-            timeout=CLI_TIMEOUT_SECONDS,
+        result = run_prefect(
+            prefect_server, "work-pool", "create", name, "--type", pool_type
         )
         response = api.get(f"/work_pools/{name}")
 
-        # A type that a self-hosted server does not accept fails here, with
-        # the CLI's message.
+        # A type that a self-hosted server does not list fails here, with the
+        # CLI's message.
         assert result.returncode == 0, (
             f"prefect work-pool create --type {pool_type} failed:\n"
             f"{result.stdout}\n{result.stderr}\n{prefect_server.log_tail()}"
@@ -119,21 +151,21 @@ class TestCliDefaults:
         assert response.json()["type"] == pool_type
         assert response.json()["base_job_template"] == expected
 
-    def test_cli_rejects_unknown_type(self, prefect_server: PrefectServer) -> None:
-        # Shows that the CLI checks --type, so the test above passing means
-        # the server's metadata lists each type.
-        result = subprocess.run(
-            [sys.executable, "-m", "prefect", "work-pool", "create", "cli-unknown"]
-            + ["--type", "no-such-type"],
-            check=False,
-            env=prefect_server.env,
-            capture_output=True,
-            text=True,
-            timeout=CLI_TIMEOUT_SECONDS,
+    @pytest.mark.parametrize("pool_type", ["no-such-type", *sorted(CLOUD_ONLY_TYPES)])
+    def test_cli_rejects_unlisted_type(
+        self, prefect_server: PrefectServer, pool_type: str
+    ) -> None:
+        # The CLI checks --type against the server's worker metadata, so the
+        # test above passing means the server lists that type. A self-hosted
+        # server lists none of the types that only Prefect Cloud serves.
+        name = f"cli-unlisted-{pool_type.replace(':', '-')}"
+
+        result = run_prefect(
+            prefect_server, "work-pool", "create", name, "--type", pool_type
         )
 
         assert result.returncode == 1
-        assert "Unknown work pool type 'no-such-type'" in result.stdout
+        assert f"Unknown work pool type {pool_type!r}" in result.stdout + result.stderr
 
 
 class TestOverrides:
@@ -243,38 +275,37 @@ class TestWorkerMetadataFromApi:
         self, prefect_server: PrefectServer
     ) -> None:
         metadata = WorkerMetadata.from_api(prefect_server.api_url)
+        aggregate = bundled_aggregate()["prefect-kubernetes"]["kubernetes"]
 
         template = metadata.template("kubernetes")
 
         assert template == WorkerMetadata.bundled().template("kubernetes")
-        assert (
-            template
-            == (
-                bundled_aggregate()["prefect-kubernetes"]["kubernetes"][
-                    "default_base_job_configuration"
-                ]
-            )
-        )
+        assert template == aggregate["default_base_job_configuration"]
 
     def test_api_process_differs_from_cli(self, prefect_server: PrefectServer) -> None:
-        # The server serves the aggregate file bundled with `prefect`, whose
-        # process template declares command, name and working_dir as plain
-        # strings. `prefect work-pool create --type process` instead uses
-        # ProcessWorker.get_default_base_job_template(), generated from the
-        # worker's pydantic model, where those three are `anyOf` string or
-        # null with `"default": null`. The bundled snapshot follows the CLI,
-        # so the two sources differ only in those variable schemas.
+        # The server serves the aggregate file bundled with `prefect`. Its
+        # process template types command, name, working_dir and the values of
+        # env as plain strings. `prefect work-pool create --type process`
+        # instead uses ProcessWorker.get_default_base_job_template(), built
+        # from the worker's pydantic models, where each of these is `anyOf`
+        # string or null, and command, name and working_dir default to null.
+        # The bundled snapshot follows the CLI (Prefect 3.9.1).
         from_api = WorkerMetadata.from_api(prefect_server.api_url).template("process")
         bundled = WorkerMetadata.bundled().template("process")
         aggregate = bundled_aggregate()["prefect"]["process"]
         api_properties = from_api["variables"]["properties"]
         bundled_properties = bundled["variables"]["properties"]
+        differing = {
+            name
+            for name in api_properties
+            if api_properties[name] != bundled_properties.get(name)
+        }
 
         assert from_api == aggregate["default_base_job_configuration"]
         assert bundled == ProcessWorker.get_default_base_job_template()
-        assert from_api != bundled
         assert from_api["job_configuration"] == bundled["job_configuration"]
         assert set(api_properties) == set(bundled_properties)
+        assert differing == {"command", "env", "name", "working_dir"}
         assert api_properties["working_dir"]["type"] == "string"
         assert "default" not in api_properties["working_dir"]
         assert bundled_properties["working_dir"]["default"] is None
@@ -305,8 +336,10 @@ class TestBasicAuth:
                 basic_auth_server.api_url, basic_auth_key="admin:wrong-pass"
             )
 
+        cause = close_http_error(raised.value)
         assert "401" in str(raised.value)
         assert basic_auth_server.api_url in str(raised.value)
+        assert cause.code == 401
 
     def test_from_api_without_key_is_401(
         self, basic_auth_server: PrefectServer
@@ -314,12 +347,15 @@ class TestBasicAuth:
         with pytest.raises(WorkerMetadataError) as raised:
             WorkerMetadata.from_api(basic_auth_server.api_url)
 
+        cause = close_http_error(raised.value)
         assert "401" in str(raised.value)
+        assert cause.code == 401
 
     def test_synth_omits_basic_auth_key(
         self, basic_auth_server: PrefectServer, tmp_path: pathlib.Path
     ) -> None:
         key = basic_auth_server.env["PREFECT_SERVER_API_AUTH_STRING"]
+        password = key.partition(":")[2]
         environ = {
             "PREFECT_API_URL": basic_auth_server.api_url,
             "PREFECT_BASIC_AUTH_KEY": key,
@@ -335,7 +371,8 @@ class TestBasicAuth:
 
         assert provider["endpoint"] == basic_auth_server.api_url
         assert "basic_auth_key" not in provider
-        assert "secret-pass" not in synthesized
+        assert password == "secret-pass"
+        assert password not in synthesized
         assert written
         for path in written:
-            assert "secret-pass" not in path.read_text(errors="replace"), path
+            assert password not in path.read_text(errors="replace"), path
