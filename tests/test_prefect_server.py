@@ -72,27 +72,28 @@ def run_prefect(server: PrefectServer, *arguments: str) -> subprocess.CompletedP
     )
 
 
-def close_http_error(error: WorkerMetadataError) -> urllib.error.HTTPError:
-    """Close the HTTPError that caused `error`, and return it.
+def http_error_cause(error: WorkerMetadataError) -> urllib.error.HTTPError:
+    """Return the HTTPError that caused `error`, checking it was closed.
 
-    NOTE: `WorkerMetadata.from_api` raises without closing the HTTPError's
-    response, so its socket stays open until the garbage collector frees the
-    exception chain. The ResourceWarning emitted then would fail the session
-    under `filterwarnings = ["error"]`.
+    An unclosed HTTPError keeps its socket open until garbage collection, and
+    the ResourceWarning emitted then fails the session under
+    `filterwarnings = ["error"]`.
     """
     cause = error.__cause__
     assert isinstance(cause, urllib.error.HTTPError), repr(cause)
-    cause.close()
+    assert cause.closed
     return cause
 
 
 @pytest.fixture(autouse=True)
-def bypass_proxies(monkeypatch: pytest.MonkeyPatch) -> None:
-    # `WorkerMetadata.from_api` uses urllib, which reads the proxy variables,
-    # so without this a proxy set in the developer's environment would
-    # receive the requests meant for 127.0.0.1.
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+def closed_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    # `WorkerMetadata.from_api` sends requests to loopback servers directly,
+    # so a proxy in the environment must not change any result here. Any
+    # other request would fail at once against this closed loopback port.
+    for variable in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
+        monkeypatch.setenv(variable, "http://127.0.0.1:9")
+    for variable in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(variable, raising=False)
 
 
 @pytest.fixture
@@ -336,7 +337,7 @@ class TestBasicAuth:
                 basic_auth_server.api_url, basic_auth_key="admin:wrong-pass"
             )
 
-        cause = close_http_error(raised.value)
+        cause = http_error_cause(raised.value)
         assert "401" in str(raised.value)
         assert basic_auth_server.api_url in str(raised.value)
         assert cause.code == 401
@@ -347,7 +348,7 @@ class TestBasicAuth:
         with pytest.raises(WorkerMetadataError) as raised:
             WorkerMetadata.from_api(basic_auth_server.api_url)
 
-        cause = close_http_error(raised.value)
+        cause = http_error_cause(raised.value)
         assert "401" in str(raised.value)
         assert cause.code == 401
 
