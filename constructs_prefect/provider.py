@@ -51,7 +51,12 @@ def is_cloud_endpoint(endpoint: str) -> bool:
 
 def provider_settings(scope: Construct) -> ProviderSettings | None:
     """Return the settings of the Prefect provider in the stack of `scope`."""
-    return _SETTINGS_BY_STACK.get(TerraformStack.of(scope))
+    return stack_provider_settings(TerraformStack.of(scope))
+
+
+def stack_provider_settings(stack: TerraformStack) -> ProviderSettings | None:
+    """Return the settings of the Prefect provider in `stack`, if it has one."""
+    return _SETTINGS_BY_STACK.get(stack)
 
 
 class PrefectProvider(PrefectProviderBlock):

@@ -14,7 +14,7 @@ from constructs import Construct
 from . import _templates
 from ._errors import ConfigurationError
 from ._resources import WorkerMetadataBlock, WorkPoolBlock
-from .provider import ProviderSettings, provider_settings
+from .provider import ProviderSettings, stack_provider_settings
 from .worker_metadata import (
     CLOUD_ONLY_TYPES,
     TERRAFORM_ATTRIBUTE_BY_TYPE,
@@ -33,8 +33,10 @@ class _StackPools:
 
     def __init__(self) -> None:
         self.pools: list[WorkPoolWithDefaults] = []
-        self.path_by_address: dict[str, str] = {}
-        self.path_by_name: dict[tuple[str | None, str], str] = {}
+        # Pools rather than their paths, because reading a path is a jsii
+        # call and only an error message needs it.
+        self.pool_by_address: dict[str, WorkPoolWithDefaults] = {}
+        self.pool_by_name: dict[tuple[str | None, str], WorkPoolWithDefaults] = {}
         self.metadata_blocks: dict[str | None, WorkerMetadataBlock] = {}
 
 
@@ -61,12 +63,17 @@ def terraform_name(construct_id: str) -> str:
 class WorkPoolWithDefaults(Construct):
     """A Prefect work pool whose base job template starts from its type's default.
 
-    The template is the default of the worker type, as Prefect's
-    `prefect work-pool create --type <type>` would create it, with
+    The template is the default of the worker type, with
     `job_variables` set as defaults of the variables schema and
     `job_configuration` deep-merged into the job configuration. Every change is
     validated while the construct is created, and the template is rendered as
     canonical JSON, so a second `terraform plan` shows no changes.
+
+    With the bundled worker metadata (the default source) the starting point
+    is exactly the template that `prefect work-pool create --type <type>`
+    stores on a self-hosted server. A live API's `process` template differs
+    slightly, because the CLI uses the installed `ProcessWorker` class while
+    the API serves the aggregate metadata.
 
     The pool is a `prefect_work_pool` resource at the Terraform address
     `prefect_work_pool.<terraform_name(id)>` (see `address`), reachable as
@@ -138,16 +145,16 @@ class WorkPoolWithDefaults(Construct):
         self.pool_name = name
         self.pool_type = type
         self.workspace_id = workspace_id
+        self._terraform_name = terraform_name(_node_id(self, id))
         self._metadata = worker_metadata or WorkerMetadata.for_construct(self)
         self._job_variables: dict[str, Any] = {}
         self._reported_unused: set[str] = set()
-        self._stack_pools = _POOLS_BY_STACK.setdefault(
-            TerraformStack.of(self), _StackPools()
-        )
+        stack = _stack_of(self, scope)
+        self._stack_pools = _POOLS_BY_STACK.setdefault(stack, _StackPools())
 
         problems = _check_arguments(name, type, description, paused, concurrency_limit)
         problems += self._check_unique(name, workspace_id)
-        settings = provider_settings(self)
+        settings = stack_provider_settings(stack)
         if settings is not None:
             problems += _check_workspace(workspace_id, settings)
         self._fail_if(problems)
@@ -350,10 +357,6 @@ class WorkPoolWithDefaults(Construct):
 
     # Internals.
 
-    @property
-    def _terraform_name(self) -> str:
-        return terraform_name(self.node.id)
-
     def _fail_if(self, problems: list[str]) -> None:
         if problems:
             raise ConfigurationError(_KIND, self.node.path, problems)
@@ -373,21 +376,21 @@ class WorkPoolWithDefaults(Construct):
     def _check_unique(self, name: str, workspace_id: str | None) -> list[str]:
         problems = []
         address = self.address
-        other = self._stack_pools.path_by_address.get(address)
+        other = self._stack_pools.pool_by_address.get(address)
         if other is not None:
             problems.append(
-                f"Terraform address {address} is already used by {other!r}. Give "
-                "one of the two constructs another id."
+                f"Terraform address {address} is already used by "
+                f"{other.node.path!r}. Give one of the two constructs another id."
             )
-        other = self._stack_pools.path_by_name.get((workspace_id, name))
+        other = self._stack_pools.pool_by_name.get((workspace_id, name))
         if other is not None:
             problems.append(
-                f"name {name!r} is already used by work pool {other!r} in this "
-                "stack, and Prefect keeps one pool per name. Choose another name."
+                f"name {name!r} is already used by work pool {other.node.path!r} in "
+                "this stack, and Prefect keeps one pool per name. Choose another name."
             )
         if not problems:
-            self._stack_pools.path_by_address[address] = self.node.path
-            self._stack_pools.path_by_name[(workspace_id, name)] = self.node.path
+            self._stack_pools.pool_by_address[address] = self
+            self._stack_pools.pool_by_name[(workspace_id, name)] = self
         return problems
 
     def _initial_template(
@@ -576,6 +579,29 @@ def _render_with_tokens(template: Mapping[str, Any]) -> str:
         marker = json.dumps(f"\x00token{index}\x00")
         text = text.replace(marker, Fn.jsonencode(value))
     return text
+
+
+def _node_id(construct: Construct, id: str) -> str:
+    """Return `construct.node.id`, without a jsii call when possible.
+
+    The constructs library (10.x) stores the ID with each `/` replaced by
+    `--`, so an ID without `/` is stored as given.
+    """
+    if isinstance(id, str) and "/" not in id:
+        return id
+    return construct.node.id
+
+
+def _stack_of(construct: Construct, scope: Construct) -> TerraformStack:
+    """Return `TerraformStack.of(construct)`, without a jsii call when possible.
+
+    When the parent `scope` is a stack, `TerraformStack.of` returns that same
+    object, so the lookup through the jsii kernel is needed only for pools
+    nested deeper.
+    """
+    if isinstance(scope, TerraformStack):
+        return scope
+    return TerraformStack.of(construct)
 
 
 def _is_block_reference(value: Any) -> bool:
