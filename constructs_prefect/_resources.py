@@ -65,11 +65,20 @@ class PrefectProviderBlock(cdktf.TerraformProvider):
                 "api_key": api_key,
                 "basic_auth_key": basic_auth_key,
                 "csrf_enabled": csrf_enabled,
-                "alias": alias,
             }
         )
-        if alias is not None:
-            self.alias = alias
+        self._alias = alias
+
+    # cdktf's TerraformProvider leaves `alias` to subclasses, as generated
+    # bindings do, and reads it through jsii for `fqn` and the alias attribute.
+    @property  # type: ignore[override]
+    @jsii.member(jsii_name="alias")
+    def alias(self) -> str | None:
+        return self._alias
+
+    @alias.setter
+    def alias(self, value: str | None) -> None:
+        self._alias = value
 
     @jsii.member(jsii_name="synthesizeAttributes")
     def _synthesize_attributes(self) -> dict[str, Any]:

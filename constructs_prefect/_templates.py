@@ -11,11 +11,13 @@ import copy
 import difflib
 import functools
 import json
+import math
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import jsonschema
+import referencing.exceptions
 
 # The placeholder syntax the Prefect server matches in job_configuration
 # (prefect.utilities.templating.PLACEHOLDER_CAPTURE_REGEX, Prefect 3.9).
@@ -51,9 +53,13 @@ def contains_token(value: Any) -> bool:
     if isinstance(value, bool) or value is None:
         return False
     if isinstance(value, (int, float)):
+        # cdktf encodes a number token as a finite float. NaN and infinity are
+        # never tokens, and sending them through jsii breaks its JSON channel.
+        if not isinstance(value, float) or not math.isfinite(value):
+            return False
         from cdktf import Token
 
-        return isinstance(value, float) and Token.is_unresolved(value)
+        return Token.is_unresolved(value)
     if isinstance(value, Mapping):
         return any(contains_token(k) or contains_token(v) for k, v in value.items())
     if isinstance(value, (list, tuple)):
@@ -62,39 +68,86 @@ def contains_token(value: Any) -> bool:
     return hasattr(value, "__jsii_ref__")
 
 
+def json_value_problem(value: Any, location: str = "") -> str | None:
+    """Describe the first part of `value` that JSON cannot represent.
+
+    Returns `None` for a value made of dicts with string keys, lists, tuples,
+    strings, finite numbers, booleans and `None`, or of cdktf tokens.
+    """
+    if value is None or isinstance(value, (str, bool, int)):
+        return None
+    if isinstance(value, float):
+        if math.isfinite(value):
+            return None
+        return f"{location or 'the value'} is {value!r}, which JSON cannot represent"
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                return (
+                    f"{location or 'the value'} has the key {key!r} of type "
+                    f"{type(key).__name__}, but JSON object keys must be strings"
+                )
+            problem = json_value_problem(item, f"{location}[{key!r}]")
+            if problem:
+                return problem
+        return None
+    if isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            problem = json_value_problem(item, f"{location}[{index}]")
+            if problem:
+                return problem
+        return None
+    if contains_token(value):
+        return None
+    return (
+        f"{location or 'the value'} is {value!r} of type {type(value).__name__}, "
+        "which is not a JSON value"
+    )
+
+
 def find_placeholders(value: Any) -> set[str]:
     """Return the names of the `{{ placeholder }}` references in `value`."""
     return {name for _, name in PLACEHOLDER_PATTERN.findall(json.dumps(value))}
 
 
-def check_template_shape(template: Any) -> list[str]:
+def check_template_shape(template: Any, label: str = "base_job_template") -> list[str]:
     """Check a complete template the way the Prefect server does on create.
 
     Returns one message per problem, empty when the template is accepted.
+    Each message starts with `label`, the name of the template for the reader.
     """
     if not isinstance(template, Mapping):
         return [
-            "base_job_template must be a JSON object with job_configuration and "
+            f"{label} must be a JSON object with job_configuration and "
             f"variables, got {type(template).__name__}."
         ]
+    problem = json_value_problem(template)
+    if problem:
+        return [f"{label} is not valid JSON: {problem}."]
     problems = []
     job_configuration = template.get("job_configuration")
     variables = template.get("variables")
     if not isinstance(job_configuration, Mapping) or not job_configuration:
         problems.append(
-            "base_job_template must contain a non-empty job_configuration object, "
+            f"{label} must contain a non-empty job_configuration object, "
             f"got {job_configuration!r}."
         )
     if not isinstance(variables, Mapping) or not variables:
         problems.append(
-            "base_job_template must contain a non-empty variables object, "
-            f"got {variables!r}."
+            f"{label} must contain a non-empty variables object, got {variables!r}."
         )
     elif not isinstance(variables.get("properties", {}), Mapping):
         problems.append(
-            "base_job_template variables.properties must be an object, "
+            f"{label} variables.properties must be an object, "
             f"got {variables.get('properties')!r}."
         )
+    else:
+        for name, schema in variables.get("properties", {}).items():
+            if not isinstance(schema, Mapping):
+                problems.append(
+                    f"{label} variables.properties[{name!r}] must be a "
+                    f"JSON schema object, got {schema!r}."
+                )
     if problems:
         return problems
     declared = set(variables.get("properties", {}))
@@ -127,26 +180,50 @@ def _validator_for(schema_json: str) -> jsonschema.protocols.Validator:
     return validator_class(schema)
 
 
+def schema_problem(schema: Mapping[str, Any]) -> str | None:
+    """Describe why `schema` is not a usable JSON schema, or return `None`."""
+    try:
+        validator_class = jsonschema.validators.validator_for(
+            schema, default=jsonschema.Draft202012Validator
+        )
+        validator_class.check_schema(schema)
+    except jsonschema.SchemaError as error:
+        return error.message
+    return None
+
+
 def validate_value(
     value: Any, property_schema: Mapping[str, Any], variables: Mapping[str, Any]
-) -> list[str]:
+) -> list[tuple[str, str]]:
     """Validate one job variable value against its JSON schema.
 
     `$ref`s point into the variables schema (`#/definitions/...`), so its
     `definitions` and `$defs` are copied next to the property schema.
+
+    Returns:
+        `(location, message)` per error, where location is like `['env']['A']`
+        or empty for the value itself. A schema that cannot be evaluated, such
+        as one with an unknown type or a `$ref` to nothing, gives one error.
     """
     schema = dict(property_schema)
     for key in ("definitions", "$defs"):
         if key in variables:
             schema[key] = variables[key]
-    validator = _validator_for(canonical_json(schema))
-    errors = sorted(validator.iter_errors(value), key=lambda error: error.path)
-    return [_describe(error) for error in errors]
+    try:
+        validator = _validator_for(canonical_json(schema))
+        errors = sorted(
+            validator.iter_errors(value), key=lambda error: list(error.path)
+        )
+        return [(_location(error), error.message) for error in errors]
+    except (
+        jsonschema.exceptions.UnknownType,
+        referencing.exceptions.Unresolvable,
+    ) as error:
+        return [("", f"its schema cannot be evaluated: {error}")]
 
 
-def _describe(error: jsonschema.ValidationError) -> str:
-    location = "".join(f"[{part!r}]" for part in error.absolute_path)
-    return f"{location}: {error.message}" if location else error.message
+def _location(error: jsonschema.ValidationError) -> str:
+    return "".join(f"[{part!r}]" for part in error.absolute_path)
 
 
 def deep_merge(base: dict[str, Any], patch: Mapping[str, Any]) -> dict[str, Any]:
@@ -160,13 +237,68 @@ def deep_merge(base: dict[str, Any], patch: Mapping[str, Any]) -> dict[str, Any]
     return merged
 
 
+MISSING: Any = object()
+
+
+def copy_json(value: Any) -> Any:
+    """Copy the dicts and lists in `value`, sharing its immutable scalars.
+
+    For a document fresh from `json.loads` this equals `copy.deepcopy`, in
+    about a quarter of the time.
+    """
+    if type(value) is dict:
+        return {key: copy_json(item) for key, item in value.items()}
+    if type(value) is list:
+        return [copy_json(item) for item in value]
+    return value
+
+
+def value_at_path(document: Any, path: Sequence[str | int]) -> Any:
+    """Return the value at `path` in `document`, or `MISSING`."""
+    node = document
+    for part in path:
+        if isinstance(node, dict) and isinstance(part, str) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            node = node[part]
+        else:
+            return MISSING
+    return node
+
+
 def parse_path(path: str | Sequence[str | int]) -> list[str | int]:
-    """Split `a.b.0.c` (or a sequence) into keys and list indexes."""
-    parts = path.split(".") if isinstance(path, str) else list(path)
-    return [int(part) if isinstance(part, str) and part.isdigit() else part for part in parts]
+    """Split `a.b.0.c` (or a sequence) into keys and list indexes.
+
+    Raises:
+        ValueError: The path is empty, or a step is empty, has surrounding
+            whitespace, or is neither a string nor a non-negative integer.
+    """
+    if isinstance(path, str):
+        parts: list[Any] = path.split(".")
+    elif isinstance(path, Sequence):
+        parts = list(path)
+    else:
+        raise ValueError(f"must be a dotted string or a sequence, got {path!r}")
+    if not parts or parts == [""]:
+        raise ValueError("must not be empty")
+    steps: list[str | int] = []
+    for part in parts:
+        if isinstance(part, bool) or not isinstance(part, (str, int)):
+            raise ValueError(f"has the step {part!r}, which is not a key or index")
+        if isinstance(part, int):
+            if part < 0:
+                raise ValueError(f"has the negative index {part}")
+            steps.append(part)
+        elif not part or part != part.strip():
+            raise ValueError(f"has the empty or padded step {part!r}")
+        else:
+            steps.append(int(part) if part.isdigit() else part)
+    return steps
 
 
-def set_at_path(document: dict[str, Any], path: Sequence[str | int], value: Any) -> None:
+def set_at_path(
+    document: dict[str, Any], path: Sequence[str | int], value: Any
+) -> None:
     """Set `value` at `path` in `document`, creating missing objects.
 
     Raises:

@@ -8,6 +8,7 @@ import urllib.parse
 import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from cdktf import TerraformStack
 from constructs import Construct
@@ -15,13 +16,22 @@ from constructs import Construct
 from ._errors import ConfigurationError
 from ._resources import PrefectProviderBlock
 from ._templates import contains_token
+from ._validation import is_uuid
 
+# The provider (v3.4.1) reads IDs from an endpoint of exactly this form, and
+# treats a host containing one of these names as Prefect Cloud.
 _CLOUD_IDS_PATTERN = re.compile(
-    r"/api/accounts/(?P<account>[^/]+)/workspaces/(?P<workspace>[^/]+)/?$"
+    r"^https://[^/]+/api/accounts/(?P<account>[a-zA-Z0-9-]+)"
+    r"/workspaces/(?P<workspace>[a-zA-Z0-9-]+)$"
 )
-_UUID_PATTERN = re.compile(
-    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+_CLOUD_HOST_PARTS = (
+    "api.prefect.cloud",
+    "api.prefect.dev",
+    "api.stg.prefect.dev",
+    "private.prefect.cloud",
+    "private.prefect.dev",
 )
+_ALIAS_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 
 
 @dataclass(frozen=True)
@@ -45,8 +55,17 @@ _SETTINGS_BY_STACK: weakref.WeakKeyDictionary[TerraformStack, ProviderSettings] 
 
 
 def is_cloud_endpoint(endpoint: str) -> bool:
-    host = urllib.parse.urlsplit(endpoint).hostname or ""
-    return host == "prefect.cloud" or host.endswith(".prefect.cloud")
+    return any(part in endpoint for part in _CLOUD_HOST_PARTS)
+
+
+_SETTINGS_BY_PROVIDER: weakref.WeakKeyDictionary[Construct, ProviderSettings] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def settings_of_provider(provider: Construct) -> ProviderSettings | None:
+    """Return the settings of a `PrefectProvider`, or `None` for another kind."""
+    return _SETTINGS_BY_PROVIDER.get(provider)
 
 
 def provider_settings(scope: Construct) -> ProviderSettings | None:
@@ -89,12 +108,17 @@ class PrefectProvider(PrefectProviderBlock):
             basic auth. If omitted, the provider reads `PREFECT_BASIC_AUTH_KEY`.
         csrf_enabled: Fetch a CSRF token before each request, for servers with
             CSRF protection. If omitted, the provider's default (`False`) applies.
+        alias: Terraform alias, for a second provider in the same stack; pass
+            the instance to pools as `provider=`. If omitted, this is the
+            stack's default `prefect` provider, of which there can be one.
         environ: Environment to read instead of `os.environ`, for tests.
 
     Raises:
-        ConfigurationError: No endpoint is set; a secret is a literal string;
-            a self-hosted endpoint gets a workspace_id or account_id; a Cloud
-            endpoint has no account.
+        ConfigurationError: No endpoint is set, or it is not an http(s) URL or
+            contains credentials. A secret is a literal string. A self-hosted
+            endpoint gets a workspace_id or account_id. A Cloud endpoint has
+            no account, or an ID is not a UUID. The stack already has a
+            default provider.
     """
 
     def __init__(
@@ -108,19 +132,50 @@ class PrefectProvider(PrefectProviderBlock):
         api_key: str | None = None,
         basic_auth_key: str | None = None,
         csrf_enabled: bool | None = None,
+        alias: str | None = None,
         environ: Mapping[str, str] | None = None,
     ) -> None:
+        stack = TerraformStack.of(scope)
+        path = f"{scope.node.path}/{id}"
+        if environ is not None and not isinstance(environ, Mapping):
+            raise ConfigurationError(
+                "PrefectProvider",
+                path,
+                [f"environ must be a mapping like os.environ, got {environ!r}."],
+            )
         environ = os.environ if environ is None else environ
-        endpoint = endpoint or environ.get("PREFECT_API_URL") or None
+        endpoint_source = "endpoint"
+        if endpoint is None and environ.get("PREFECT_API_URL"):
+            endpoint, endpoint_source = environ["PREFECT_API_URL"], "PREFECT_API_URL"
+        if isinstance(endpoint, str) and not contains_token(endpoint):
+            endpoint = endpoint.strip().rstrip("/") or None
+        account_source = "account_id"
         # An account in the environment applies to Prefect Cloud only, so a
         # self-hosted endpoint ignores it instead of failing.
         if account_id is None and _is_literal_cloud_endpoint(endpoint):
             account_id = environ.get("PREFECT_CLOUD_ACCOUNT_ID") or None
-        path = f"{TerraformStack.of(scope).node.path}/{id}"
+            account_source = "PREFECT_CLOUD_ACCOUNT_ID"
 
-        problems, settings = _check(
-            endpoint, account_id, workspace_id, api_key, basic_auth_key
+        problems = _type_problems(
+            endpoint, account_id, workspace_id, csrf_enabled, alias
         )
+        if alias is None and stack in _SETTINGS_BY_STACK:
+            problems.append(
+                "the stack already has a default Prefect provider. Pass alias= "
+                "to add another one, and pass it to pools as provider=."
+            )
+        settings = ProviderSettings(cloud=None, workspace_id=None)
+        if not problems:
+            more, settings = _check(
+                endpoint,
+                endpoint_source,
+                account_id,
+                account_source,
+                workspace_id,
+                api_key,
+                basic_auth_key,
+            )
+            problems += more
         if problems:
             raise ConfigurationError("PrefectProvider", path, problems)
 
@@ -133,23 +188,53 @@ class PrefectProvider(PrefectProviderBlock):
             api_key=api_key,
             basic_auth_key=basic_auth_key,
             csrf_enabled=csrf_enabled,
+            alias=alias,
         )
-        _SETTINGS_BY_STACK[TerraformStack.of(self)] = settings
+        _SETTINGS_BY_PROVIDER[self] = settings
+        if alias is None:
+            _SETTINGS_BY_STACK[stack] = settings
 
-        from .work_pool import check_pools_against_provider
+            from .work_pool import check_pools_against_provider
 
-        check_pools_against_provider(self, settings)
+            check_pools_against_provider(self, settings)
 
 
-def _is_literal_cloud_endpoint(endpoint: str | None) -> bool:
-    return bool(endpoint) and not contains_token(endpoint) and is_cloud_endpoint(
-        endpoint
+def _is_literal_cloud_endpoint(endpoint: Any) -> bool:
+    return (
+        isinstance(endpoint, str)
+        and bool(endpoint)
+        and not contains_token(endpoint)
+        and is_cloud_endpoint(endpoint)
     )
+
+
+def _type_problems(
+    endpoint: Any, account_id: Any, workspace_id: Any, csrf_enabled: Any, alias: Any
+) -> list[str]:
+    problems = []
+    for name, value in (
+        ("endpoint", endpoint),
+        ("account_id", account_id),
+        ("workspace_id", workspace_id),
+    ):
+        if value is not None and not isinstance(value, str):
+            problems.append(f"{name} must be a string, got {value!r}.")
+    if csrf_enabled is not None and not isinstance(csrf_enabled, bool):
+        problems.append(f"csrf_enabled must be True or False, got {csrf_enabled!r}.")
+    if alias is not None and (
+        not isinstance(alias, str) or not _ALIAS_PATTERN.match(alias)
+    ):
+        problems.append(
+            f"alias must be a Terraform name such as 'staging', got {alias!r}."
+        )
+    return problems
 
 
 def _check(
     endpoint: str | None,
+    endpoint_source: str,
     account_id: str | None,
+    account_source: str,
     workspace_id: str | None,
     api_key: str | None,
     basic_auth_key: str | None,
@@ -179,12 +264,18 @@ def _check(
     parsed = urllib.parse.urlsplit(endpoint)
     if parsed.scheme not in ("http", "https") or not parsed.hostname:
         problems.append(
-            f"endpoint must be an http or https URL, got {endpoint!r}. "
+            f"{endpoint_source} must be an http or https URL, got {endpoint!r}. "
             "Use the value of PREFECT_API_URL, such as http://127.0.0.1:4200/api."
         )
         return problems, ProviderSettings(cloud=None, workspace_id=None)
+    if parsed.username is not None or parsed.password is not None:
+        problems.append(
+            f"{endpoint_source} must not contain credentials, because the endpoint "
+            "is written into cdk.tf.json. Remove them from the URL and set "
+            "PREFECT_BASIC_AUTH_KEY in the environment of terraform apply."
+        )
+        return problems, ProviderSettings(cloud=None, workspace_id=None)
 
-    ids = _CLOUD_IDS_PATTERN.search(parsed.path)
     if not is_cloud_endpoint(endpoint):
         for name, value in (("workspace_id", workspace_id), ("account_id", account_id)):
             if value is not None:
@@ -194,6 +285,11 @@ def _check(
                 )
         return problems, ProviderSettings(cloud=False, workspace_id=None)
 
+    if parsed.scheme != "https":
+        problems.append(
+            f"{endpoint_source} {endpoint!r} is Prefect Cloud, which needs https."
+        )
+    ids = _CLOUD_IDS_PATTERN.match(endpoint)
     account = account_id or (ids and ids["account"])
     workspace = workspace_id or (ids and ids["workspace"]) or None
     if not account:
@@ -202,7 +298,11 @@ def _check(
             "Pass account_id=, set PREFECT_CLOUD_ACCOUNT_ID, or use the "
             "/api/accounts/<account>/workspaces/<workspace> form of the URL."
         )
-    for name, value in (("account_id", account), ("workspace_id", workspace)):
-        if value and not contains_token(value) and not _UUID_PATTERN.match(value):
+    sources = (
+        ("account_id" if account_id is None else account_source, account),
+        ("workspace_id", workspace),
+    )
+    for name, value in sources:
+        if value and not contains_token(value) and not is_uuid(value):
             problems.append(f"{name} must be a UUID, got {value!r}.")
     return problems, ProviderSettings(cloud=True, workspace_id=workspace)

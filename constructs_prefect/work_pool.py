@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-import json
 import re
 import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from cdktf import Annotations, Fn, TerraformProvider, TerraformStack
+from cdktf import Annotations, TerraformProvider, TerraformStack
 from constructs import Construct
 
-from . import _templates
+from . import _templates, _validation
 from ._errors import ConfigurationError
+from ._job_template import JobTemplate, parse_user_template
+from ._rendering import escape_literal
 from ._resources import WorkerMetadataBlock, WorkPoolBlock
-from .provider import ProviderSettings, stack_provider_settings
+from .provider import ProviderSettings, settings_of_provider, stack_provider_settings
 from .worker_metadata import (
     CLOUD_ONLY_TYPES,
     TERRAFORM_ATTRIBUTE_BY_TYPE,
@@ -22,8 +23,6 @@ from .worker_metadata import (
 )
 
 _KIND = "WorkPoolWithDefaults"
-# Characters the Prefect server rejects in names (prefect.types.names, 3.9).
-_BANNED_NAME_CHARACTERS = "/%&><"
 _TERRAFORM_NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 _UNSET: Any = object()
 
@@ -141,37 +140,112 @@ class WorkPoolWithDefaults(Construct):
         adopt: bool = False,
         provider: TerraformProvider | None = None,
     ) -> None:
-        super().__init__(scope, id)
+        try:
+            super().__init__(scope, id)
+        except RuntimeError as error:
+            # The constructs library rejects an empty or repeated ID in
+            # JavaScript; jsii raises that as a RuntimeError.
+            raise ConfigurationError(
+                _KIND,
+                f"{scope.node.path}/{id}",
+                [
+                    f"id {id!r} is invalid: {error}. Give each construct a unique, "
+                    "non-empty id within its scope."
+                ],
+            ) from None
+        try:
+            self._configure(
+                scope,
+                id,
+                name,
+                type,
+                job_variables,
+                job_configuration,
+                base_job_template,
+                worker_metadata,
+                description,
+                paused,
+                concurrency_limit,
+                workspace_id,
+                account_id,
+                adopt,
+                provider,
+            )
+        except ConfigurationError:
+            # Leave no half-built child behind, so a corrected retry with the
+            # same id works.
+            scope.node.try_remove_child(_node_id(self, id))
+            raise
+
+    def _configure(
+        self,
+        scope,
+        id,
+        name,
+        pool_type,
+        job_variables,
+        job_configuration,
+        base_job_template,
+        worker_metadata,
+        description,
+        paused,
+        concurrency_limit,
+        workspace_id,
+        account_id,
+        adopt,
+        provider,
+    ) -> None:
         self.pool_name = name
-        self.pool_type = type
+        self.pool_type = pool_type
         self.workspace_id = workspace_id
         self._terraform_name = terraform_name(_node_id(self, id))
-        self._metadata = worker_metadata or WorkerMetadata.for_construct(self)
-        self._job_variables: dict[str, Any] = {}
-        self._reported_unused: set[str] = set()
+        self._reported_warnings: set[str] = set()
         stack = _stack_of(self, scope)
         self._stack_pools = _POOLS_BY_STACK.setdefault(stack, _StackPools())
+        self._settings = (
+            settings_of_provider(provider)
+            if isinstance(provider, TerraformProvider)
+            else stack_provider_settings(stack)
+        )
 
-        problems = _check_arguments(name, type, description, paused, concurrency_limit)
-        problems += self._check_unique(name, workspace_id)
-        settings = stack_provider_settings(stack)
-        if settings is not None:
-            problems += _check_workspace(workspace_id, settings)
-        self._fail_if(problems)
-
-        self._template = self._initial_template(type, base_job_template)
-        if job_configuration is not None:
-            self.patch_job_configuration(job_configuration)
-        if job_variables is not None:
-            self.set_job_variables(job_variables)
+        problems = _argument_problems(
+            name,
+            pool_type,
+            description,
+            paused,
+            concurrency_limit,
+            workspace_id,
+            account_id,
+            adopt,
+            worker_metadata,
+            provider,
+        )
+        if self._settings is not None:
+            problems += _check_workspace(workspace_id, account_id, self._settings)
+        problems += self._uniqueness_problems()
+        self._metadata = (
+            worker_metadata
+            if isinstance(worker_metadata, WorkerMetadata)
+            else WorkerMetadata.for_construct(self)
+        )
+        template_problems: list[str] = []
+        if isinstance(pool_type, str) and pool_type.strip():
+            self._job_template, template_problems = self._initial_template(
+                pool_type, base_job_template
+            )
+            if not template_problems and job_configuration is not None:
+                template_problems += self._job_template.patch(job_configuration)
+            if not template_problems and job_variables is not None:
+                template_problems += self._job_template.set_variables(job_variables)
+        self._fail_if(problems + template_problems)
 
         self.resource = WorkPoolBlock(
             self,
             "Resource",
-            name=name,
-            type=type,
+            name=escape_literal(name),
+            type=escape_literal(pool_type),
             base_job_template=self._render(),
-            description=description,
+            description=escape_literal(description),
             paused=paused,
             concurrency_limit=concurrency_limit,
             workspace_id=workspace_id,
@@ -181,9 +255,9 @@ class WorkPoolWithDefaults(Construct):
         self.resource.override_logical_id(self._terraform_name)
         if adopt:
             import_id = name if workspace_id is None else f"{name},{workspace_id}"
-            self.resource.import_from(import_id, provider)
-        self._stack_pools.pools.append(self)
-        self._report_unused_variables()
+            self.resource.import_from(escape_literal(import_id), provider)
+        self._register()
+        self._report_warnings()
 
     # Public edits: each validates, then re-renders the resource's template.
 
@@ -197,41 +271,18 @@ class WorkPoolWithDefaults(Construct):
         Raises:
             ConfigurationError: A name is undeclared or a value is invalid.
         """
-        if not isinstance(job_variables, Mapping):
-            self._fail_if(
-                [
-                    "job_variables must be a mapping of variable name to value, "
-                    f"got {type(job_variables).__name__}."
-                ]
-            )
-        if self._template is None:
-            self._job_variables.update(job_variables)
-        else:
-            self._fail_if(self._apply_job_variables(job_variables))
+        self._fail_if(self._job_template.set_variables(job_variables))
         self._refresh()
 
     def patch_job_configuration(self, patch: Mapping[str, Any]) -> None:
         """Deep-merge `patch` into `job_configuration`.
 
         Raises:
-            ConfigurationError: `patch` is not an object, the source reads the
-                template at Terraform time, or the result uses a placeholder
-                that no variable declares.
+            ConfigurationError: `patch` is not an object, the template is not
+                known at synth time, or the result uses a placeholder that no
+                variable declares.
         """
-        if not isinstance(patch, Mapping):
-            self._fail_if(
-                [
-                    "job_configuration must be a mapping merged into the "
-                    f"template's job_configuration, got {type(patch).__name__}."
-                ]
-            )
-        self._fail_if_terraform_time("job_configuration")
-        patched = dict(self._template)
-        patched["job_configuration"] = _templates.deep_merge(
-            self._template["job_configuration"], patch
-        )
-        self._fail_if(_templates.check_template_shape(patched))
-        self._template = patched
+        self._fail_if(self._job_template.patch(patch))
         self._refresh()
 
     def add_job_variable(
@@ -268,57 +319,15 @@ class WorkPoolWithDefaults(Construct):
 
         Raises:
             ConfigurationError: The name exists, the schema or default is
-                invalid, or the path runs through a missing list item.
+                invalid, or the path is malformed, already has a value, or runs
+                through a missing list item.
         """
-        self._fail_if_terraform_time("add_job_variable")
-        problems = []
-        variables = self._template["variables"]
-        properties = variables.setdefault("properties", {})
-        if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z_][\w\-]*", name):
-            problems.append(
-                f"job variable name must be an identifier such as 'memory_limit', "
-                f"got {name!r}."
-            )
-        elif name in properties:
-            problems.append(
-                f"job variable {name!r} is already declared. Use "
-                f"job_variables={{{name!r}: ...}} to change its default."
-            )
-        if not isinstance(schema, Mapping):
-            problems.append(f"schema of job variable {name!r} must be a mapping.")
-        else:
-            try:
-                _templates.jsonschema.validators.validator_for(
-                    dict(schema), default=_templates.jsonschema.Draft202012Validator
-                ).check_schema(dict(schema))
-            except _templates.jsonschema.SchemaError as error:
-                problems.append(
-                    f"schema of job variable {name!r} is not a valid JSON schema: "
-                    f"{error.message}."
-                )
-        self._fail_if(problems)
-
-        property_schema = dict(schema)
+        arguments = {"required": required}
         if default is not _UNSET:
-            self._fail_if(self._value_problems(name, default, property_schema))
-            property_schema["default"] = default
-        path = _templates.parse_path(placeholder_path)
-        configuration = json.loads(json.dumps(self._template["job_configuration"]))
-        try:
-            _templates.set_at_path(configuration, path, "{{ " + name + " }}")
-        except LookupError as error:
-            self._fail_if(
-                [
-                    f"placeholder_path {placeholder_path!r} does not exist in "
-                    f"job_configuration: nothing at {str(error)!r}. Check the "
-                    "template with `prefect work-pool get-default-base-job-template "
-                    f"--type {self.pool_type}`."
-                ]
-            )
-        properties[name] = property_schema
-        if required:
-            variables["required"] = sorted({*variables.get("required", []), name})
-        self._template["job_configuration"] = configuration
+            arguments["default"] = default
+        self._fail_if(
+            self._job_template.add_variable(name, schema, placeholder_path, **arguments)
+        )
         self._refresh()
 
     # Outputs.
@@ -330,10 +339,10 @@ class WorkPoolWithDefaults(Construct):
 
     @property
     def base_job_template(self) -> dict[str, Any] | None:
-        """The rendered template, or `None` when read at Terraform time."""
-        if self._template is None:
+        """The rendered template, or `None` when it is known only to Terraform."""
+        if self._job_template.form != "literal":
             return None
-        return json.loads(_templates.canonical_json(self._template))
+        return _templates.copy_json(self._job_template.document)
 
     @property
     def id(self) -> str:
@@ -361,77 +370,79 @@ class WorkPoolWithDefaults(Construct):
         if problems:
             raise ConfigurationError(_KIND, self.node.path, problems)
 
-    def _fail_if_terraform_time(self, argument: str) -> None:
-        if self._template is None:
-            self._fail_if(
-                [
-                    f"{argument} cannot be applied when the template is read at "
-                    "Terraform time (WorkerMetadata.from_terraform()), because the "
-                    "template is unknown at synth time. Only job_variables are "
-                    "supported there; use WorkerMetadata.bundled() or "
-                    "WorkerMetadata.from_api(...) for deeper edits."
-                ]
-            )
+    def _name_key(self) -> tuple[str | None, str] | None:
+        """The pool's identity in Prefect: its effective workspace and name."""
+        if not isinstance(self.pool_name, str):
+            return None
+        workspace = self.workspace_id
+        if workspace is None and self._settings is not None:
+            workspace = self._settings.workspace_id
+        if workspace is not None and not isinstance(workspace, str):
+            return None
+        return workspace, self.pool_name
 
-    def _check_unique(self, name: str, workspace_id: str | None) -> list[str]:
+    def _uniqueness_problems(self) -> list[str]:
         problems = []
-        address = self.address
-        other = self._stack_pools.pool_by_address.get(address)
+        other = self._stack_pools.pool_by_address.get(self.address)
         if other is not None:
             problems.append(
-                f"Terraform address {address} is already used by "
+                f"Terraform address {self.address} is already used by "
                 f"{other.node.path!r}. Give one of the two constructs another id."
             )
-        other = self._stack_pools.pool_by_name.get((workspace_id, name))
+        key = self._name_key()
+        other = self._stack_pools.pool_by_name.get(key) if key else None
         if other is not None:
             problems.append(
-                f"name {name!r} is already used by work pool {other.node.path!r} in "
-                "this stack, and Prefect keeps one pool per name. Choose another name."
+                f"name {self.pool_name!r} is already used by work pool "
+                f"{other.node.path!r} in this stack, and Prefect keeps one pool "
+                "per name. Choose another name."
             )
-        if not problems:
-            self._stack_pools.pool_by_address[address] = self
-            self._stack_pools.pool_by_name[(workspace_id, name)] = self
         return problems
 
-    def _initial_template(
-        self, pool_type: str, base_job_template: Mapping[str, Any] | str | None
-    ) -> dict[str, Any] | None:
-        if base_job_template is not None:
-            return self._user_template(base_job_template)
-        if _templates.contains_token(pool_type):
-            self._fail_if(
-                [
-                    "type is a Terraform token, so its default template cannot be "
-                    "chosen at synth time. Pass a literal type or a complete "
-                    "base_job_template."
-                ]
-            )
-        if self._metadata.at_terraform_time:
-            if pool_type not in TERRAFORM_ATTRIBUTE_BY_TYPE:
-                self._fail_if([self._unknown_type_message(pool_type)])
-            return None
-        try:
-            return self._metadata.template(pool_type)
-        except KeyError:
-            self._fail_if([self._unknown_type_message(pool_type)])
-        raise AssertionError("unreachable")
+    def _register(self) -> None:
+        self._stack_pools.pool_by_address[self.address] = self
+        key = self._name_key()
+        if key is not None:
+            self._stack_pools.pool_by_name[key] = self
+        self._stack_pools.pools.append(self)
 
-    def _user_template(self, template: Mapping[str, Any] | str) -> dict[str, Any]:
-        if isinstance(template, str):
-            try:
-                template = json.loads(template)
-            except ValueError as error:
-                self._fail_if(
-                    [f"base_job_template is a string but not valid JSON: {error}."]
-                )
-        self._fail_if(_templates.check_template_shape(template))
-        return json.loads(json.dumps(template))
+    def _initial_template(
+        self, pool_type: str, base_job_template: Any
+    ) -> tuple[JobTemplate | None, list[str]]:
+        if _templates.contains_token(base_job_template):
+            if not isinstance(base_job_template, str):
+                return None, ["base_job_template must be a string token or a dict."]
+            return JobTemplate(pool_type, token=base_job_template), []
+        if base_job_template is not None:
+            document, problems = parse_user_template(base_job_template)
+            if problems:
+                return None, problems
+            return JobTemplate(
+                pool_type, document=document, may_contain_tokens=True
+            ), []
+        if _templates.contains_token(pool_type):
+            return None, [
+                "type is a Terraform token, so its default template cannot be "
+                "chosen at synth time. Pass a literal type or a complete "
+                "base_job_template."
+            ]
+        if self._metadata.at_terraform_time:
+            attribute = TERRAFORM_ATTRIBUTE_BY_TYPE.get(pool_type)
+            if attribute is None:
+                return None, [self._unknown_type_message(pool_type)]
+            return JobTemplate(pool_type, terraform_attribute=attribute), []
+        try:
+            document = self._metadata.template(pool_type)
+        except KeyError:
+            return None, [self._unknown_type_message(pool_type)]
+        return JobTemplate(pool_type, document=document), []
 
     def _unknown_type_message(self, pool_type: str) -> str:
         known = self._metadata.types
         message = (
             f"type {pool_type!r} has no default template in "
-            f"{self._metadata.description}. Known types: {', '.join(known)}."
+            f"{self._metadata.description}. Known types: "
+            f"{', '.join(known) or '(none)'}."
         )
         suggestions = _templates.closest(str(pool_type), known)
         if suggestions:
@@ -444,78 +455,34 @@ class WorkPoolWithDefaults(Construct):
             )
         return message + " Or pass a complete base_job_template."
 
-    def _apply_job_variables(self, job_variables: Mapping[str, Any]) -> list[str]:
-        variables = self._template["variables"]
-        properties = variables.get("properties", {})
-        problems = []
-        for name, value in job_variables.items():
-            if name not in properties:
-                message = (
-                    f"job_variables[{name!r}] is not a variable of this {self.pool_type!r} "
-                    "pool's template."
-                )
-                suggestions = _templates.closest(str(name), list(properties))
-                if suggestions:
-                    message += f" Did you mean {', '.join(map(repr, suggestions))}?"
-                message += f" Declared variables: {', '.join(sorted(properties))}."
-                problems.append(message)
-                continue
-            problems += self._value_problems(name, value, properties[name])
-        if problems:
-            return problems
-        for name, value in job_variables.items():
-            properties[name] = {**properties[name], "default": value}
-            self._job_variables[name] = value
-        return []
-
-    def _value_problems(
-        self, name: str, value: Any, property_schema: Mapping[str, Any]
-    ) -> list[str]:
-        if _templates.contains_token(value) or _is_block_reference(value):
-            return []
-        try:
-            json.dumps(value, allow_nan=False)
-        except (TypeError, ValueError):
-            return [
-                f"job_variables[{name!r}] must be a JSON value, got {value!r} of "
-                f"type {type(value).__name__}."
-            ]
-        errors = _templates.validate_value(
-            value, property_schema, self._template["variables"]
-        )
-        return [
-            f"job_variables[{name!r}] = {value!r} is invalid{error_text}."
-            for error_text in (
-                f" at {error}" if error.startswith("[") else f": {error}"
-                for error in errors
-            )
-        ]
-
     def _refresh(self) -> None:
         resource = getattr(self, "resource", None)
         if resource is not None:
             resource.attributes["base_job_template"] = self._render()
-            self._report_unused_variables()
+            self._report_warnings()
 
-    def _report_unused_variables(self) -> None:
-        if self._template is None:
-            return
-        for variable in _templates.unused_variables(self._template):
-            if variable in self._reported_unused:
-                continue
-            self._reported_unused.add(variable)
-            Annotations.of(self).add_warning(
-                f"[constructs_prefect:unused-variable] job variable "
-                f"{variable!r} is declared but no placeholder in "
-                "job_configuration uses it, so Prefect ignores it."
-            )
+    def _report_warnings(self) -> None:
+        messages = [
+            f"[constructs_prefect:unused-variable] job variable {variable!r} is "
+            "declared but no placeholder in job_configuration uses it, so Prefect "
+            "ignores it."
+            for variable in self._job_template.unused_variables()
+        ] + [
+            f"[constructs_prefect:secret-in-template] job variable {variable!r} has "
+            "a literal secret as its default, which is written into cdk.tf.json "
+            "and the Terraform state. Use a Prefect block reference "
+            "{'$ref': {'block_document_id': ...}} or a sensitive TerraformVariable."
+            for variable in self._job_template.literal_secrets()
+        ]
+        for message in messages:
+            if message not in self._reported_warnings:
+                self._reported_warnings.add(message)
+                Annotations.of(self).add_warning(message)
 
     def _render(self) -> str:
-        if self._template is None:
-            return self._render_at_terraform_time()
-        return _render_with_tokens(self._template)
+        return self._job_template.render(self._data_source_attribute)
 
-    def _render_at_terraform_time(self) -> str:
+    def _data_source_attribute(self, attribute: str) -> str:
         blocks = self._stack_pools.metadata_blocks
         block = blocks.get(self.workspace_id)
         if block is None:
@@ -526,59 +493,7 @@ class WorkPoolWithDefaults(Construct):
                 workspace_id=self.workspace_id,
             )
             blocks[self.workspace_id] = block
-        source = block.base_job_config(TERRAFORM_ATTRIBUTE_BY_TYPE[self.pool_type])
-        if not self._job_variables:
-            return source
-        template = Fn.jsondecode(source)
-        variables = Fn.lookup(template, "variables")
-        properties = Fn.lookup(variables, "properties")
-        changed = {
-            name: Fn.merge([Fn.lookup(properties, name), {"default": value}])
-            for name, value in sorted(self._job_variables.items())
-        }
-        return Fn.jsonencode(
-            Fn.merge(
-                [
-                    template,
-                    {
-                        "variables": Fn.merge(
-                            [
-                                variables,
-                                {"properties": Fn.merge([properties, changed])},
-                            ]
-                        )
-                    },
-                ]
-            )
-        )
-
-
-def _render_with_tokens(template: Mapping[str, Any]) -> str:
-    """Render canonical JSON, with each token value JSON-encoded by Terraform.
-
-    A token such as a variable's value cannot be serialized by Python, so it is
-    replaced by a marker, the document is dumped and escaped, and each marker
-    becomes `${jsonencode(<expression>)}`.
-    """
-    tokens: list[Any] = []
-
-    def replace(value: Any) -> Any:
-        if isinstance(value, Mapping):
-            return {key: replace(item) for key, item in value.items()}
-        if isinstance(value, list):
-            return [replace(item) for item in value]
-        if _templates.contains_token(value):
-            tokens.append(value)
-            return f"\x00token{len(tokens) - 1}\x00"
-        return value
-
-    text = _templates.escape_terraform_template(
-        _templates.canonical_json(replace(template) if _has_token(template) else template)
-    )
-    for index, value in enumerate(tokens):
-        marker = json.dumps(f"\x00token{index}\x00")
-        text = text.replace(marker, Fn.jsonencode(value))
-    return text
+        return block.base_job_config(attribute)
 
 
 def _node_id(construct: Construct, id: str) -> str:
@@ -604,80 +519,51 @@ def _stack_of(construct: Construct, scope: Construct) -> TerraformStack:
     return TerraformStack.of(construct)
 
 
-def _is_block_reference(value: Any) -> bool:
-    """Return whether `value` is `{"$ref": {...}}`, a Prefect block reference."""
-    return isinstance(value, Mapping) and list(value) == ["$ref"]
-
-
-def _has_token(template: Mapping[str, Any]) -> bool:
-    properties = template.get("variables", {}).get("properties", {})
-    return any(
-        _templates.contains_token(schema.get("default"))
-        for schema in properties.values()
-        if isinstance(schema, Mapping)
-    )
-
-
-def _check_arguments(
+def _argument_problems(
     name: Any,
     pool_type: Any,
     description: Any,
     paused: Any,
     concurrency_limit: Any,
+    workspace_id: Any,
+    account_id: Any,
+    adopt: Any,
+    worker_metadata: Any,
+    provider: Any,
 ) -> list[str]:
-    problems = []
-    if not isinstance(name, str):
-        problems.append(f"name must be a string, got {name!r}.")
-    elif not _templates.contains_token(name):
-        if not name.strip("'\" "):
-            problems.append("name must not be empty.")
-        banned = sorted({c for c in name if c in _BANNED_NAME_CHARACTERS})
-        if banned:
-            problems.append(
-                f"name {name!r} contains {', '.join(map(repr, banned))}, which "
-                f"Prefect rejects in names. Remove the characters "
-                f"{' '.join(_BANNED_NAME_CHARACTERS)}."
-            )
-        if name.lower().startswith("prefect"):
-            problems.append(
-                f"name {name!r} starts with 'prefect', which the Prefect server "
-                "reserves for internal pools. Choose another name."
-            )
+    problems = _validation.name_problems(name)
     if not isinstance(pool_type, str) or not pool_type.strip():
         problems.append(
             f"type must be a non-empty string such as 'process', got {pool_type!r}."
         )
-    if description is not None and not isinstance(description, str):
-        problems.append(f"description must be a string, got {description!r}.")
-    if paused is not None and not isinstance(paused, bool):
-        problems.append(f"paused must be True or False, got {paused!r}.")
-    if concurrency_limit is not None:
-        if isinstance(concurrency_limit, bool) or not isinstance(
-            concurrency_limit, (int, float)
-        ):
-            problems.append(
-                f"concurrency_limit must be an integer, got {concurrency_limit!r}. "
-                "Omit it for no limit."
-            )
-        elif not _templates.contains_token(concurrency_limit):
-            if concurrency_limit != int(concurrency_limit):
-                problems.append(
-                    "concurrency_limit must be a whole number, got "
-                    f"{concurrency_limit!r}."
-                )
-            elif concurrency_limit < 0:
-                problems.append(
-                    "concurrency_limit must be 0 or greater, got "
-                    f"{concurrency_limit!r}. Omit it for no limit."
-                )
+    problems += _validation.optional_string_problems("description", description)
+    problems += _validation.optional_bool_problems("paused", paused)
+    problems += _validation.concurrency_limit_problems(concurrency_limit)
+    problems += _validation.uuid_problems("workspace_id", workspace_id)
+    problems += _validation.uuid_problems("account_id", account_id)
+    if not isinstance(adopt, bool):
+        problems.append(f"adopt must be True or False, got {adopt!r}.")
+    problems += _validation.instance_problems(
+        "worker_metadata", worker_metadata, WorkerMetadata, "WorkerMetadata.bundled()"
+    )
+    problems += _validation.instance_problems(
+        "provider", provider, TerraformProvider, "a PrefectProvider"
+    )
     return problems
 
 
-def _check_workspace(workspace_id: str | None, settings: ProviderSettings) -> list[str]:
-    if settings.cloud is False and workspace_id is not None:
+def _check_workspace(
+    workspace_id: Any, account_id: Any, settings: ProviderSettings
+) -> list[str]:
+    if settings.cloud is False:
         return [
-            f"workspace_id {workspace_id!r} is only for Prefect Cloud, but the "
-            "stack's provider targets a self-hosted server. Remove workspace_id."
+            f"{argument} {value!r} is only for Prefect Cloud, but the stack's "
+            f"provider targets a self-hosted server. Remove {argument}."
+            for argument, value in (
+                ("workspace_id", workspace_id),
+                ("account_id", account_id),
+            )
+            if value is not None
         ]
     if settings.cloud and workspace_id is None and settings.workspace_id is None:
         return [
@@ -688,8 +574,10 @@ def _check_workspace(workspace_id: str | None, settings: ProviderSettings) -> li
     return []
 
 
-def check_pools_against_provider(provider: Construct, settings: ProviderSettings) -> None:
+def check_pools_against_provider(
+    provider: Construct, settings: ProviderSettings
+) -> None:
     """Check pools declared before the stack's provider against its settings."""
     stack_pools = _POOLS_BY_STACK.get(TerraformStack.of(provider))
     for pool in stack_pools.pools if stack_pools else ():
-        pool._fail_if(_check_workspace(pool.workspace_id, settings))
+        pool._fail_if(_check_workspace(pool.workspace_id, None, settings))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import functools
 import json
 import pathlib
@@ -15,6 +14,8 @@ from importlib import resources
 from typing import Any
 
 from constructs import Construct
+
+from ._templates import check_template_shape, copy_json
 
 # Work pool types that only Prefect Cloud serves: a self-hosted server's
 # bundled metadata (Prefect 3.9) has none of them.
@@ -79,13 +80,13 @@ class WorkerMetadata:
         source: str,
         prefect_version: str | None = None,
     ) -> None:
-        self._templates = dict(templates) if templates is not None else None
-        # Set only for templates parsed by `json.loads` that nothing else
-        # references (the bundled snapshot). They contain only dicts, lists and
-        # immutable scalars, and no object twice, so `_copy_json` copies them
-        # exactly as `deepcopy` would, in about a quarter of the time.
-        self._parsed_json = False
         self.source = source
+        self._templates = None
+        if templates is not None:
+            self._templates = {
+                pool_type: _checked_template(pool_type, template, source)
+                for pool_type, template in templates.items()
+            }
         self.prefect_version = prefect_version
 
     @classmethod
@@ -121,6 +122,7 @@ class WorkerMetadata:
             WorkerMetadataError: The API is unreachable, timed out, returned
                 an HTTP error, or returned something other than worker metadata.
         """
+        _check_api_arguments(api_url, timeout_seconds)
         url = api_url.rstrip("/") + _AGGREGATE_PATH
         request = urllib.request.Request(url, headers={"Accept": "application/json"})
         if api_key:
@@ -165,12 +167,22 @@ class WorkerMetadata:
     @classmethod
     def from_file(cls, path: str | pathlib.Path) -> WorkerMetadata:
         """Load metadata from a JSON file in any shape `from_dict` takes."""
+        if not isinstance(path, (str, pathlib.PurePath)) or not str(path):
+            raise WorkerMetadataError(
+                f"Worker metadata file path must be a non-empty string or path, "
+                f"got {path!r}."
+            )
         path = pathlib.Path(path)
         try:
             data = json.loads(path.read_text())
         except FileNotFoundError as error:
             raise WorkerMetadataError(
                 f"Worker metadata file {str(path)!r} does not exist."
+            ) from error
+        except OSError as error:
+            raise WorkerMetadataError(
+                f"Worker metadata file {str(path)!r} cannot be read: "
+                f"{error.strerror or error}."
             ) from error
         except ValueError as error:
             raise WorkerMetadataError(
@@ -195,27 +207,28 @@ class WorkerMetadata:
                 f"got {type(data).__name__}."
             )
         if "worker_types" in data:
+            entries = data["worker_types"]
+            if not isinstance(entries, Mapping) or not all(
+                isinstance(entry, Mapping) and "base_job_template" in entry
+                for entry in entries.values()
+            ):
+                raise WorkerMetadataError(
+                    f"Worker metadata from {source}: worker_types must map each "
+                    "type to an object with a base_job_template."
+                )
             templates = {
                 pool_type: entry["base_job_template"]
-                for pool_type, entry in data["worker_types"].items()
+                for pool_type, entry in entries.items()
             }
             return cls(
                 templates, source=source, prefect_version=data.get("prefect_version")
             )
-        if data and all(_is_aggregate_collection(value) for value in data.values()):
-            templates = {
-                worker["type"]: worker["default_base_job_configuration"]
-                for workers in data.values()
-                for worker in workers.values()
-            }
-            return cls(templates, source=source)
-        for pool_type, template in data.items():
-            if not isinstance(template, Mapping):
-                raise WorkerMetadataError(
-                    f"Worker metadata from {source}: the template of type "
-                    f"{pool_type!r} must be a JSON object, "
-                    f"got {type(template).__name__}."
-                )
+        if not data:
+            raise WorkerMetadataError(
+                f"Worker metadata from {source} has no work pool types."
+            )
+        if data and all(_looks_like_collection(value) for value in data.values()):
+            return cls(_aggregate_templates(data, source), source=source)
         return cls(data, source=source)
 
     @classmethod
@@ -234,6 +247,11 @@ class WorkerMetadata:
 
         A `worker_metadata` argument on a pool still takes precedence.
         """
+        if not isinstance(metadata, WorkerMetadata):
+            raise WorkerMetadataError(
+                "WorkerMetadata.use_for takes a WorkerMetadata such as "
+                f"WorkerMetadata.bundled(), got {metadata!r}."
+            )
         _SCOPED_SOURCES[scope] = metadata
 
     @staticmethod
@@ -282,44 +300,87 @@ class WorkerMetadata:
         """
         if self._templates is None:
             raise KeyError(pool_type)
-        template = self._templates[pool_type]
-        if self._parsed_json:
-            return _copy_json(template)
-        return copy.deepcopy(template)
+        return copy_json(self._templates[pool_type])
 
     def __repr__(self) -> str:
         version = f", prefect_version={self.prefect_version!r}"
         return f"WorkerMetadata(source={self.source!r}{version if self.prefect_version else ''})"
 
 
-def _copy_json(value: Any) -> Any:
-    """Copy the dicts and lists in `value`, sharing its immutable scalars."""
-    if type(value) is dict:
-        return {key: _copy_json(item) for key, item in value.items()}
-    if type(value) is list:
-        return [_copy_json(item) for item in value]
-    return value
+def _check_api_arguments(api_url: Any, timeout_seconds: Any) -> None:
+    problems = []
+    parsed = urllib.parse.urlsplit(api_url) if isinstance(api_url, str) else None
+    if parsed is None or parsed.scheme not in ("http", "https") or not parsed.hostname:
+        problems.append(
+            f"api_url must be an http or https URL such as "
+            f"'http://127.0.0.1:4200/api', got {api_url!r}."
+        )
+    elif parsed.username is not None or parsed.password is not None:
+        problems.append(
+            "api_url must not contain credentials, because they would show in "
+            "messages and logs. Pass basic_auth_key='user:password' instead."
+        )
+    if (
+        isinstance(timeout_seconds, bool)
+        or not isinstance(timeout_seconds, (int, float))
+        or not timeout_seconds > 0
+        or timeout_seconds == float("inf")
+    ):
+        problems.append(
+            f"timeout_seconds must be a positive number of seconds, got "
+            f"{timeout_seconds!r}."
+        )
+    if problems:
+        raise WorkerMetadataError(" ".join(problems))
 
 
-def _is_aggregate_collection(value: Any) -> bool:
+def _checked_template(pool_type: Any, template: Any, source: str) -> dict[str, Any]:
+    """Return a private JSON copy of `template`, or raise if Prefect would reject it."""
+    if not isinstance(pool_type, str) or not pool_type:
+        raise WorkerMetadataError(
+            f"Worker metadata from {source}: work pool types must be non-empty "
+            f"strings, got {pool_type!r}."
+        )
+    problems = check_template_shape(template, label="it")
+    if problems:
+        raise WorkerMetadataError(
+            f"Worker metadata from {source}: the template of type {pool_type!r} "
+            f"is invalid: {' '.join(problems)}"
+        )
+    return json.loads(json.dumps(template))
+
+
+def _looks_like_collection(value: Any) -> bool:
+    """Whether `value` is a collection of the aggregate worker metadata."""
     return (
         isinstance(value, Mapping)
         and bool(value)
         and all(
-            isinstance(worker, Mapping)
-            and "type" in worker
-            and "default_base_job_configuration" in worker
+            isinstance(worker, Mapping) and "type" in worker
             for worker in value.values()
         )
     )
 
 
+def _aggregate_templates(data: Mapping[str, Any], source: str) -> dict[str, Any]:
+    templates = {}
+    for collection, workers in data.items():
+        for worker_name, worker in workers.items():
+            if "default_base_job_configuration" not in worker:
+                raise WorkerMetadataError(
+                    f"Worker metadata from {source}: worker {worker_name!r} of "
+                    f"{collection!r} has no default_base_job_configuration."
+                )
+            templates[worker["type"]] = worker["default_base_job_configuration"]
+    return templates
+
+
 @functools.cache
 def _bundled() -> WorkerMetadata:
-    text = resources.files(__package__).joinpath("data/worker_metadata.json").read_text()
-    metadata = WorkerMetadata.from_dict(json.loads(text), source="bundled")
-    metadata._parsed_json = True
-    return metadata
+    text = (
+        resources.files(__package__).joinpath("data/worker_metadata.json").read_text()
+    )
+    return WorkerMetadata.from_dict(json.loads(text), source="bundled")
 
 
 _SCOPED_SOURCES: weakref.WeakKeyDictionary[Construct, WorkerMetadata] = (

@@ -607,7 +607,8 @@ class TestErrors:
         error = _pool_error(name="  ")
 
         assert str(error) == (
-            "WorkPoolWithDefaults 'test/etl': name must not be empty."
+            "WorkPoolWithDefaults 'test/etl': name must not be empty, got '  '. "
+            "Pass the work pool's name, such as 'etl'."
         )
 
     def test_name_not_string(self):
@@ -736,7 +737,7 @@ class TestErrors:
             placeholder_path="retries",
         )
 
-        assert "job_variables['retries'] = -2 is invalid" in str(error)
+        assert "default of job variable 'retries' = -2 is invalid" in str(error)
         assert "-2 is less than the minimum of 0" in str(error)
 
     def test_add_variable_invalid_schema(self):

@@ -68,8 +68,9 @@ class TestWorkerMetadata:
         with pytest.raises(WorkerMetadataError) as caught:
             WorkerMetadata.from_dict({"custom": "template"})
 
-        assert "the template of type 'custom' must be a JSON object" in str(
-            caught.value
+        assert str(caught.value) == (
+            "Worker metadata from dict: the template of type 'custom' is invalid: "
+            "it must be a JSON object with job_configuration and variables, got str."
         )
 
     def test_construct_argument_selects_source(self):
