@@ -298,7 +298,7 @@ def _is_block_reference(value: Any) -> bool:
 def _has_literal_secret(
     value: Any, schema: Mapping[str, Any], variables: Mapping[str, Any]
 ) -> bool:
-    """Whether a literal string sits where the schema marks a secret.
+    """Return whether a literal string sits where the schema marks a secret.
 
     A secret is a `writeOnly` or `format: password` field (Prefect's schemas
     mark `SecretStr` fields this way), looked up through one level of

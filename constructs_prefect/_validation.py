@@ -50,9 +50,9 @@ def name_problems(name: Any) -> list[str]:
         )
     breaking = sorted({c for c in name if c in _URL_BREAKING_CHARACTERS})
     if breaking or _CONTROL_CHARACTERS.search(name):
-        shown = ", ".join(map(repr, breaking)) or "a control character"
+        offending = ", ".join(map(repr, breaking)) or "a control character"
         problems.append(
-            f"name {name!r} contains {shown}, which the provider puts unescaped "
+            f"name {name!r} contains {offending}, which the provider puts unescaped "
             "into request URLs, so the pool could not be read back. Remove it."
         )
     if name.lower().startswith("prefect"):
