@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from cdktf import Annotations, TerraformProvider, TerraformStack
@@ -153,111 +154,72 @@ class WorkPoolWithDefaults(Construct):
                     "non-empty id within its scope."
                 ],
             ) from None
-        try:
-            self._configure(
-                scope,
-                id,
+        # Leave no half-built child behind, so a corrected retry with the same
+        # id works.
+        with _removed_on_error(scope, _node_id(self, id)):
+            self.pool_name = name
+            self.pool_type = type
+            self.workspace_id = workspace_id
+            self._terraform_name = terraform_name(_node_id(self, id))
+            self._reported_warnings: set[str] = set()
+            stack = _stack_of(self, scope)
+            self._stack_pools = _POOLS_BY_STACK.setdefault(stack, _StackPools())
+            self._settings = (
+                settings_of_provider(provider)
+                if isinstance(provider, TerraformProvider)
+                else stack_provider_settings(stack)
+            )
+
+            problems = _argument_problems(
                 name,
                 type,
-                job_variables,
-                job_configuration,
-                base_job_template,
-                worker_metadata,
                 description,
                 paused,
                 concurrency_limit,
                 workspace_id,
                 account_id,
                 adopt,
+                worker_metadata,
                 provider,
             )
-        except ConfigurationError:
-            # Leave no half-built child behind, so a corrected retry with the
-            # same id works.
-            scope.node.try_remove_child(_node_id(self, id))
-            raise
-
-    def _configure(
-        self,
-        scope,
-        id,
-        name,
-        pool_type,
-        job_variables,
-        job_configuration,
-        base_job_template,
-        worker_metadata,
-        description,
-        paused,
-        concurrency_limit,
-        workspace_id,
-        account_id,
-        adopt,
-        provider,
-    ) -> None:
-        self.pool_name = name
-        self.pool_type = pool_type
-        self.workspace_id = workspace_id
-        self._terraform_name = terraform_name(_node_id(self, id))
-        self._reported_warnings: set[str] = set()
-        stack = _stack_of(self, scope)
-        self._stack_pools = _POOLS_BY_STACK.setdefault(stack, _StackPools())
-        self._settings = (
-            settings_of_provider(provider)
-            if isinstance(provider, TerraformProvider)
-            else stack_provider_settings(stack)
-        )
-
-        problems = _argument_problems(
-            name,
-            pool_type,
-            description,
-            paused,
-            concurrency_limit,
-            workspace_id,
-            account_id,
-            adopt,
-            worker_metadata,
-            provider,
-        )
-        if self._settings is not None:
-            problems += _check_workspace(workspace_id, account_id, self._settings)
-        problems += self._uniqueness_problems()
-        self._metadata = (
-            worker_metadata
-            if isinstance(worker_metadata, WorkerMetadata)
-            else WorkerMetadata.for_construct(self)
-        )
-        template_problems: list[str] = []
-        if isinstance(pool_type, str) and pool_type.strip():
-            self._job_template, template_problems = self._initial_template(
-                pool_type, base_job_template
+            if self._settings is not None:
+                problems += _check_workspace(workspace_id, account_id, self._settings)
+            problems += self._uniqueness_problems()
+            self._metadata = (
+                worker_metadata
+                if isinstance(worker_metadata, WorkerMetadata)
+                else WorkerMetadata.for_construct(self)
             )
-            if not template_problems and job_configuration is not None:
-                template_problems += self._job_template.patch(job_configuration)
-            if not template_problems and job_variables is not None:
-                template_problems += self._job_template.set_variables(job_variables)
-        self._fail_if(problems + template_problems)
+            template_problems: list[str] = []
+            if isinstance(type, str) and type.strip():
+                self._job_template, template_problems = self._initial_template(
+                    type, base_job_template
+                )
+                if not template_problems and job_configuration is not None:
+                    template_problems += self._job_template.patch(job_configuration)
+                if not template_problems and job_variables is not None:
+                    template_problems += self._job_template.set_variables(job_variables)
+            self._fail_if(problems + template_problems)
 
-        self.resource = WorkPoolBlock(
-            self,
-            "Resource",
-            name=escape_literal(name),
-            type=escape_literal(pool_type),
-            base_job_template=self._render(),
-            description=escape_literal(description),
-            paused=paused,
-            concurrency_limit=concurrency_limit,
-            workspace_id=workspace_id,
-            account_id=account_id,
-            provider=provider,
-        )
-        self.resource.override_logical_id(self._terraform_name)
-        if adopt:
-            import_id = name if workspace_id is None else f"{name},{workspace_id}"
-            self.resource.import_from(escape_literal(import_id), provider)
-        self._register()
-        self._report_warnings()
+            self.resource = WorkPoolBlock(
+                self,
+                "Resource",
+                name=escape_literal(name),
+                type=escape_literal(type),
+                base_job_template=self._render(),
+                description=escape_literal(description),
+                paused=paused,
+                concurrency_limit=concurrency_limit,
+                workspace_id=workspace_id,
+                account_id=account_id,
+                provider=provider,
+            )
+            self.resource.override_logical_id(self._terraform_name)
+            if adopt:
+                import_id = name if workspace_id is None else f"{name},{workspace_id}"
+                self.resource.import_from(escape_literal(import_id), provider)
+            self._register()
+            self._report_warnings()
 
     # Public edits: each validates, then re-renders the resource's template.
 
@@ -494,6 +456,16 @@ class WorkPoolWithDefaults(Construct):
             )
             blocks[self.workspace_id] = block
         return block.base_job_config(attribute)
+
+
+@contextlib.contextmanager
+def _removed_on_error(scope: Construct, child_id: str) -> Iterator[None]:
+    """Remove the child `child_id` of `scope` when a ConfigurationError escapes."""
+    try:
+        yield
+    except ConfigurationError:
+        scope.node.try_remove_child(child_id)
+        raise
 
 
 def _node_id(construct: Construct, id: str) -> str:
