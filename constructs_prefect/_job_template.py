@@ -64,11 +64,18 @@ class JobTemplate:
         ]
         if problems:
             return problems
+        values = {name: _templates.to_plain(value) for name, value in values.items()}
         if self.form == "token":
             return [_token_template_message("job_variables")]
         if self.form == "terraform":
             for name, value in values.items():
-                problem = _templates.json_value_problem(value)
+                if not _VARIABLE_NAME.fullmatch(name):
+                    problems.append(
+                        f"job_variables[{name!r}] is not a valid variable name: "
+                        "with WorkerMetadata.from_terraform() names must be "
+                        "identifiers such as 'image'."
+                    )
+                problem = _templates.json_value_problem(value, exact_integers=True)
                 if problem:
                     problems.append(f"job_variables[{name!r}] is invalid: {problem}.")
             if not problems:
@@ -101,6 +108,7 @@ class JobTemplate:
         problem = _templates.json_value_problem(patch)
         if problem:
             return [f"job_configuration is not valid JSON: {problem}."]
+        patch = _templates.to_plain(patch)
         patched = dict(self.document)
         patched["job_configuration"] = _templates.deep_merge(
             self.document["job_configuration"], patch
@@ -144,8 +152,9 @@ class JobTemplate:
         if problems:
             return problems
 
-        property_schema = dict(schema)
+        property_schema = _templates.to_plain(schema)
         if default is not _UNSET:
+            default = _templates.to_plain(default)
             problems = self.value_problems(
                 f"default of job variable {name!r}", default, property_schema
             )
@@ -184,6 +193,10 @@ class JobTemplate:
     ) -> list[str]:
         """Check one value against a property schema of this template."""
         problem = _templates.json_value_problem(value)
+        if not problem and _templates.contains_token(value):
+            # A value with a token passes through jsii, whose numbers are
+            # doubles.
+            problem = _templates.json_value_problem(value, exact_integers=True)
         if problem:
             return [f"{label} must be a JSON value: {problem}."]
         if _templates.contains_token(value):
@@ -192,14 +205,16 @@ class JobTemplate:
             if _is_block_reference(value):
                 return []
             return [
-                f"{label} = {value!r} is not a valid block reference. Use "
+                f"{label} = {_templates.short_repr(value)} is not a valid block "
+                "reference. Use "
                 "{'$ref': {'block_document_id': '<uuid>'}}."
             ]
         errors = _templates.validate_value(
             value, property_schema, self.document["variables"]
         )
         return [
-            f"{label} = {value!r} is invalid{' at ' + location if location else ''}: "
+            f"{label} = {_templates.short_repr(value)} is invalid"
+            f"{' at ' + location if location else ''}: "
             f"{message}."
             for location, message in errors
         ]
@@ -222,16 +237,22 @@ class JobTemplate:
             and _has_literal_secret(schema["default"], schema, variables)
         )
 
-    def render(self, data_source_attribute: Callable[[str], str]) -> str:
+    def render(
+        self,
+        data_source_attribute: Callable[[str], str],
+        local_values: _rendering.LocalValues,
+    ) -> str:
         if self.form == "token":
             return self.token
         if self.form == "terraform":
             source = data_source_attribute(self.terraform_attribute)
             return _rendering.render_terraform_time(
-                source, self.terraform_job_variables
+                source, self.terraform_job_variables, local_values
             )
         return _rendering.render_literal(
-            self.document, may_contain_tokens=self.may_contain_tokens
+            self.document,
+            may_contain_tokens=self.may_contain_tokens,
+            local_values=local_values,
         )
 
     def _undeclared_message(self, name: str, properties: Mapping[str, Any]) -> str:
@@ -353,4 +374,4 @@ def parse_user_template(template: Any) -> tuple[dict[str, Any] | None, list[str]
     problems = _templates.check_template_shape(template)
     if problems:
         return None, problems
-    return _templates.copy_json(template), []
+    return _templates.to_plain(template), []

@@ -70,41 +70,109 @@ def contains_token(value: Any) -> bool:
     return hasattr(value, "__jsii_ref__")
 
 
-def json_value_problem(value: Any, location: str = "") -> str | None:
+# Deeper documents are rejected instead of risking a RecursionError.
+MAX_DEPTH = 100
+# jsii carries numbers as JavaScript doubles, exact up to 2**53.
+MAX_EXACT_INTEGER = 2**53
+
+
+def json_value_problem(
+    value: Any, location: str = "", *, exact_integers: bool = False, depth: int = 0
+) -> str | None:
     """Describe the first part of `value` that JSON cannot represent.
 
-    Returns `None` for a value made of dicts with string keys, lists, tuples,
-    strings, finite numbers, booleans and `None`, or of cdktf tokens.
+    Returns `None` for a value made of mappings with literal string keys,
+    lists, tuples, UTF-8 strings, finite numbers, booleans, `None` and cdktf
+    tokens. With `exact_integers`, integers beyond 2**53 are problems too,
+    because the value passes through jsii.
     """
-    if value is None or isinstance(value, (str, bool, int)):
+    where = location or "the value"
+    if depth > MAX_DEPTH:
+        return f"{where} is nested deeper than {MAX_DEPTH} levels"
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        return _string_problem(value, where)
+    if isinstance(value, int):
+        if exact_integers and abs(value) > MAX_EXACT_INTEGER:
+            return f"{where} is {value}, beyond 2**53, which Terraform would round"
         return None
     if isinstance(value, float):
         if math.isfinite(value):
             return None
-        return f"{location or 'the value'} is {value!r}, which JSON cannot represent"
+        return f"{where} is {value!r}, which JSON cannot represent"
     if isinstance(value, Mapping):
         for key, item in value.items():
             if not isinstance(key, str):
                 return (
-                    f"{location or 'the value'} has the key {key!r} of type "
+                    f"{where} has the key {short_repr(key)} of type "
                     f"{type(key).__name__}, but JSON object keys must be strings"
                 )
-            problem = json_value_problem(item, f"{location}[{key!r}]")
+            if contains_token(key):
+                return (
+                    f"{where} has a Terraform token as a key, but keys must be "
+                    "literal strings"
+                )
+            problem = _string_problem(key, f"the key {short_repr(key)} of {where}")
+            problem = problem or json_value_problem(
+                item,
+                f"{location}[{key!r}]",
+                exact_integers=exact_integers,
+                depth=depth + 1,
+            )
             if problem:
                 return problem
         return None
     if isinstance(value, (list, tuple)):
         for index, item in enumerate(value):
-            problem = json_value_problem(item, f"{location}[{index}]")
+            problem = json_value_problem(
+                item,
+                f"{location}[{index}]",
+                exact_integers=exact_integers,
+                depth=depth + 1,
+            )
             if problem:
                 return problem
         return None
     if contains_token(value):
         return None
     return (
-        f"{location or 'the value'} is {value!r} of type {type(value).__name__}, "
+        f"{where} is {short_repr(value)} of type {type(value).__name__}, "
         "which is not a JSON value"
     )
+
+
+def _string_problem(text: str, where: str) -> str | None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return f"{where} contains a lone surrogate, which is not valid UTF-8"
+    return None
+
+
+def short_repr(value: Any, limit: int = 200) -> str:
+    """Return `repr(value)`, cut to about `limit` characters for messages."""
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    return f"{text[: limit - 5]}...{text[-1]}"
+
+
+def to_plain(value: Any, depth: int = 0) -> Any:
+    """Copy mappings to dicts and tuples to lists, as `json.loads` would give.
+
+    Values deeper than `MAX_DEPTH` are returned as they are, for
+    `json_value_problem` to report.
+    """
+    if depth > MAX_DEPTH:
+        return value
+    if isinstance(value, Mapping):
+        return {key: to_plain(item, depth + 1) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        if len(value) == 1 and isinstance(value[0], str) and "#{TfToken[" in value[0]:
+            return list(value)
+        return [to_plain(item, depth + 1) for item in value]
+    return value
 
 
 def find_placeholders(value: Any) -> set[str]:
@@ -244,7 +312,7 @@ def deep_merge(base: dict[str, Any], patch: Mapping[str, Any]) -> dict[str, Any]
         if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
             merged[key] = deep_merge(dict(merged[key]), value)
         else:
-            merged[key] = copy.deepcopy(value)
+            merged[key] = copy_json(value)
     return merged
 
 

@@ -22,8 +22,8 @@ _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 _UUID_PATTERN = re.compile(
     r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 )
-# The provider's concurrency_limit attribute is an int64.
-_INT64_MAX = 2**63 - 1
+# The limit passes through jsii as a JavaScript double, exact up to 2**53.
+_EXACT_INTEGER_MAX = 2**53
 
 
 def is_uuid(value: str) -> bool:
@@ -41,6 +41,8 @@ def name_problems(name: Any) -> list[str]:
             "such as 'etl'."
         ]
     problems = []
+    if not _is_utf8(name):
+        problems.append("name contains a lone surrogate, which is not valid UTF-8.")
     banned = sorted({c for c in name if c in BANNED_NAME_CHARACTERS})
     if banned:
         problems.append(
@@ -64,9 +66,21 @@ def name_problems(name: Any) -> list[str]:
 
 
 def optional_string_problems(argument: str, value: Any) -> list[str]:
-    if value is None or isinstance(value, str):
+    if value is None:
         return []
-    return [f"{argument} must be a string, got {value!r}."]
+    if not isinstance(value, str):
+        return [f"{argument} must be a string, got {value!r}."]
+    if not _is_utf8(value):
+        return [f"{argument} contains a lone surrogate, which is not valid UTF-8."]
+    return []
+
+
+def _is_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def optional_bool_problems(argument: str, value: Any) -> list[str]:
@@ -110,10 +124,10 @@ def concurrency_limit_problems(limit: Any) -> list[str]:
             f"concurrency_limit must be 0 or greater, got {limit!r}. "
             "Omit it for no limit."
         ]
-    if limit > _INT64_MAX:
+    if limit > _EXACT_INTEGER_MAX:
         return [
-            f"concurrency_limit must be at most {_INT64_MAX} (the provider stores "
-            f"an int64), got {limit!r}."
+            f"concurrency_limit must be at most 2**53 ({_EXACT_INTEGER_MAX}), "
+            f"because jsii carries it as a JavaScript number, got {limit!r}."
         ]
     return []
 

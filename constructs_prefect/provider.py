@@ -135,8 +135,18 @@ class PrefectProvider(PrefectProviderBlock):
         alias: str | None = None,
         environ: Mapping[str, str] | None = None,
     ) -> None:
-        stack = TerraformStack.of(scope)
         path = f"{scope.node.path}/{id}"
+        try:
+            stack = TerraformStack.of(scope)
+        except RuntimeError:
+            raise ConfigurationError(
+                "PrefectProvider",
+                path,
+                [
+                    "the provider is not inside a TerraformStack. Create it with a "
+                    "stack as its scope."
+                ],
+            ) from None
         if environ is not None and not isinstance(environ, Mapping):
             raise ConfigurationError(
                 "PrefectProvider",
@@ -178,6 +188,12 @@ class PrefectProvider(PrefectProviderBlock):
             problems += more
         if problems:
             raise ConfigurationError("PrefectProvider", path, problems)
+        if alias is None:
+            # Pools declared earlier are checked before the provider joins the
+            # tree, so a failed check leaves the stack as it was.
+            from .work_pool import check_pools_against_provider
+
+            check_pools_against_provider(stack, settings)
 
         super().__init__(
             scope,
@@ -193,10 +209,6 @@ class PrefectProvider(PrefectProviderBlock):
         _SETTINGS_BY_PROVIDER[self] = settings
         if alias is None:
             _SETTINGS_BY_STACK[stack] = settings
-
-            from .work_pool import check_pools_against_provider
-
-            check_pools_against_provider(self, settings)
 
 
 def _is_literal_cloud_endpoint(endpoint: Any) -> bool:

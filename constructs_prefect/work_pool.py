@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import re
 import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from cdktf import Annotations, TerraformProvider, TerraformStack
+from cdktf import Annotations, Fn, TerraformLocal, TerraformProvider, TerraformStack
 from constructs import Construct
 
 from . import _templates, _validation
@@ -37,7 +38,7 @@ class _StackPools:
         # call and only an error message needs it.
         self.pool_by_address: dict[str, WorkPoolWithDefaults] = {}
         self.pool_by_name: dict[tuple[str | None, str], WorkPoolWithDefaults] = {}
-        self.metadata_blocks: dict[str | None, WorkerMetadataBlock] = {}
+        self.metadata_blocks: dict[tuple[int, str | None], WorkerMetadataBlock] = {}
 
 
 _POOLS_BY_STACK: weakref.WeakKeyDictionary[TerraformStack, _StackPools] = (
@@ -163,6 +164,12 @@ class WorkPoolWithDefaults(Construct):
             self._terraform_name = terraform_name(_node_id(self, id))
             self._reported_warnings: set[str] = set()
             stack = _stack_of(self, scope)
+            self._stack = stack
+            self._provider = (
+                provider if isinstance(provider, TerraformProvider) else None
+            )
+            self._provider_key = builtins.id(self._provider)
+            self._values_local: TerraformLocal | None = None
             self._stack_pools = _POOLS_BY_STACK.setdefault(stack, _StackPools())
             self._settings = (
                 settings_of_provider(provider)
@@ -442,28 +449,55 @@ class WorkPoolWithDefaults(Construct):
                 Annotations.of(self).add_warning(message)
 
     def _render(self) -> str:
-        return self._job_template.render(self._data_source_attribute)
+        return self._job_template.render(
+            self._data_source_attribute, self._local_values
+        )
+
+    def _local_values(self, values: list[Any]) -> list[Any]:
+        """Store `values` in this pool's `locals` entry and return references."""
+        entries = {f"v{index}": value for index, value in enumerate(values)}
+        if self._values_local is None:
+            self._values_local = TerraformLocal(self, "TemplateValues", entries)
+            self._values_local.override_logical_id(
+                f"{self._terraform_name}_template_values"
+            )
+        else:
+            self._values_local.expression = entries
+        return [Fn.lookup(self._values_local.expression, key) for key in entries]
 
     def _data_source_attribute(self, attribute: str) -> str:
+        # One data source per provider and workspace, shared by the stack's pools.
+        key = (self._provider_key, self.workspace_id)
         blocks = self._stack_pools.metadata_blocks
-        block = blocks.get(self.workspace_id)
+        block = blocks.get(key)
         if block is None:
-            suffix = "" if self.workspace_id is None else f"_{len(blocks)}"
-            block = WorkerMetadataBlock(
-                TerraformStack.of(self),
-                f"prefect_worker_metadata{suffix}",
-                workspace_id=self.workspace_id,
+            logical_id = "prefect_worker_metadata" + (
+                f"_{len(blocks)}" if blocks else ""
             )
-            blocks[self.workspace_id] = block
+            try:
+                block = WorkerMetadataBlock(
+                    self._stack,
+                    f"PrefectWorkerMetadata{len(blocks)}",
+                    workspace_id=self.workspace_id,
+                    provider=self._provider,
+                )
+            except RuntimeError as error:
+                self._fail_if(
+                    [
+                        f"the prefect_worker_metadata data source cannot be added: {error}."
+                    ]
+                )
+            block.override_logical_id(logical_id)
+            blocks[key] = block
         return block.base_job_config(attribute)
 
 
 @contextlib.contextmanager
 def _removed_on_error(scope: Construct, child_id: str) -> Iterator[None]:
-    """Remove the child `child_id` of `scope` when a ConfigurationError escapes."""
+    """Remove the child `child_id` of `scope` when an exception escapes."""
     try:
         yield
-    except ConfigurationError:
+    except Exception:
         scope.node.try_remove_child(child_id)
         raise
 
@@ -488,7 +522,17 @@ def _stack_of(construct: Construct, scope: Construct) -> TerraformStack:
     """
     if isinstance(scope, TerraformStack):
         return scope
-    return TerraformStack.of(construct)
+    try:
+        return TerraformStack.of(construct)
+    except RuntimeError:
+        raise ConfigurationError(
+            _KIND,
+            construct.node.path,
+            [
+                "the pool is not inside a TerraformStack. Create it with a stack, "
+                "or a construct inside one, as its scope."
+            ],
+        ) from None
 
 
 def _argument_problems(
@@ -547,9 +591,9 @@ def _check_workspace(
 
 
 def check_pools_against_provider(
-    provider: Construct, settings: ProviderSettings
+    stack: TerraformStack, settings: ProviderSettings
 ) -> None:
     """Check pools declared before the stack's provider against its settings."""
-    stack_pools = _POOLS_BY_STACK.get(TerraformStack.of(provider))
+    stack_pools = _POOLS_BY_STACK.get(stack)
     for pool in stack_pools.pools if stack_pools else ():
         pool._fail_if(_check_workspace(pool.workspace_id, None, settings))

@@ -15,7 +15,7 @@ from typing import Any
 
 from constructs import Construct
 
-from ._templates import check_template_shape, copy_json
+from ._templates import check_template_shape, copy_json, to_plain
 
 # Work pool types that only Prefect Cloud serves: a self-hosted server's
 # bundled metadata (Prefect 3.9) has none of them.
@@ -122,7 +122,7 @@ class WorkerMetadata:
             WorkerMetadataError: The API is unreachable, timed out, returned
                 an HTTP error, or returned something other than worker metadata.
         """
-        _check_api_arguments(api_url, timeout_seconds)
+        _check_api_arguments(api_url, timeout_seconds, api_key, basic_auth_key)
         url = api_url.rstrip("/") + _AGGREGATE_PATH
         request = urllib.request.Request(url, headers={"Accept": "application/json"})
         if api_key:
@@ -149,7 +149,7 @@ class WorkerMetadata:
                 "Check the API URL and credentials, or use "
                 "WorkerMetadata.bundled()."
             ) from error
-        except (urllib.error.URLError, TimeoutError, OSError) as error:
+        except (urllib.error.URLError, TimeoutError, OSError, ValueError) as error:
             reason = getattr(error, "reason", error)
             raise WorkerMetadataError(
                 f"Prefect API at {api_url!r} is unreachable: {reason}. "
@@ -158,7 +158,7 @@ class WorkerMetadata:
             ) from error
         try:
             aggregate = json.loads(body)
-        except ValueError as error:
+        except (ValueError, RecursionError) as error:
             raise WorkerMetadataError(
                 f"GET {url} returned a body that is not JSON."
             ) from error
@@ -167,7 +167,11 @@ class WorkerMetadata:
     @classmethod
     def from_file(cls, path: str | pathlib.Path) -> WorkerMetadata:
         """Load metadata from a JSON file in any shape `from_dict` takes."""
-        if not isinstance(path, (str, pathlib.PurePath)) or not str(path):
+        if (
+            not isinstance(path, (str, pathlib.PurePath))
+            or not str(path)
+            or "\x00" in str(path)
+        ):
             raise WorkerMetadataError(
                 f"Worker metadata file path must be a non-empty string or path, "
                 f"got {path!r}."
@@ -175,6 +179,10 @@ class WorkerMetadata:
         path = pathlib.Path(path)
         try:
             data = json.loads(path.read_text())
+        except RecursionError as error:
+            raise WorkerMetadataError(
+                f"Worker metadata file {str(path)!r} is nested too deeply to read."
+            ) from error
         except FileNotFoundError as error:
             raise WorkerMetadataError(
                 f"Worker metadata file {str(path)!r} does not exist."
@@ -247,6 +255,11 @@ class WorkerMetadata:
 
         A `worker_metadata` argument on a pool still takes precedence.
         """
+        if not isinstance(scope, Construct):
+            raise WorkerMetadataError(
+                "WorkerMetadata.use_for takes a construct such as a stack as its "
+                f"scope, got {scope!r}."
+            )
         if not isinstance(metadata, WorkerMetadata):
             raise WorkerMetadataError(
                 "WorkerMetadata.use_for takes a WorkerMetadata such as "
@@ -278,6 +291,8 @@ class WorkerMetadata:
             return f"the file {location}"
         if kind == "terraform":
             return "the prefect_worker_metadata data source"
+        if kind == "dict":
+            return "the worker metadata passed to WorkerMetadata.from_dict"
         return self.source
 
     @property
@@ -307,9 +322,18 @@ class WorkerMetadata:
         return f"WorkerMetadata(source={self.source!r}{version if self.prefect_version else ''})"
 
 
-def _check_api_arguments(api_url: Any, timeout_seconds: Any) -> None:
+def _check_api_arguments(
+    api_url: Any, timeout_seconds: Any, api_key: Any, basic_auth_key: Any
+) -> None:
     problems = []
-    parsed = urllib.parse.urlsplit(api_url) if isinstance(api_url, str) else None
+    try:
+        parsed = urllib.parse.urlsplit(api_url) if isinstance(api_url, str) else None
+    except ValueError:
+        parsed = None
+    if isinstance(api_url, str) and (
+        not api_url.isascii() or any(c.isspace() or ord(c) < 32 for c in api_url)
+    ):
+        parsed = None
     if parsed is None or parsed.scheme not in ("http", "https") or not parsed.hostname:
         problems.append(
             f"api_url must be an http or https URL such as "
@@ -330,6 +354,18 @@ def _check_api_arguments(api_url: Any, timeout_seconds: Any) -> None:
             f"timeout_seconds must be a positive number of seconds, got "
             f"{timeout_seconds!r}."
         )
+    for name, value in (("api_key", api_key), ("basic_auth_key", basic_auth_key)):
+        if value is None:
+            continue
+        if (
+            not isinstance(value, str)
+            or not value.isascii()
+            or any(ord(c) < 32 or c == "\x7f" for c in value)
+        ):
+            problems.append(
+                f"{name} must be a string of printable ASCII characters; the "
+                "value given is not, and it is not shown because it is a secret."
+            )
     if problems:
         raise WorkerMetadataError(" ".join(problems))
 
@@ -347,7 +383,7 @@ def _checked_template(pool_type: Any, template: Any, source: str) -> dict[str, A
             f"Worker metadata from {source}: the template of type {pool_type!r} "
             f"is invalid: {' '.join(problems)}"
         )
-    return json.loads(json.dumps(template))
+    return json.loads(json.dumps(to_plain(template)))
 
 
 def _looks_like_collection(value: Any) -> bool:
@@ -371,7 +407,14 @@ def _aggregate_templates(data: Mapping[str, Any], source: str) -> dict[str, Any]
                     f"Worker metadata from {source}: worker {worker_name!r} of "
                     f"{collection!r} has no default_base_job_configuration."
                 )
-            templates[worker["type"]] = worker["default_base_job_configuration"]
+            pool_type = worker["type"]
+            if not isinstance(pool_type, str) or not pool_type:
+                raise WorkerMetadataError(
+                    f"Worker metadata from {source}: worker {worker_name!r} of "
+                    f"{collection!r} has the type {pool_type!r}, which is not a "
+                    "non-empty string."
+                )
+            templates[pool_type] = worker["default_base_job_configuration"]
     return templates
 
 

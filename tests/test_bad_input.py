@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+from types import MappingProxyType
 
 import cdktf
 import pytest
@@ -180,7 +181,8 @@ def test_token_in_patch_is_rendered_as_reference():
     )
 
     text = pool_block(stack, "pool")["base_job_template"]
-    assert '"namespace":${jsonencode(var.ns)}' in text
+    assert '"namespace":${jsonencode(local.pool_template_values.v0)}' in text
+    assert synth(stack)["locals"]["pool_template_values"] == {"v0": "${var.ns}"}
 
 
 def test_interpolation_in_name_and_description_is_escaped():
@@ -492,3 +494,220 @@ def test_metadata_keeps_private_copy():
     template["variables"]["properties"].clear()
 
     assert metadata.template("custom") == SIMPLE_TEMPLATE
+
+
+class TestSecondRound:
+    def test_provider_failing_check_leaves_no_state(self):
+        stack = TerraformStack(cdktf.Testing.app(), "test")
+        workspace = "11111111-2222-3333-4444-555555555555"
+        WorkPoolWithDefaults(
+            stack, "p", name="p", type="process", workspace_id=workspace
+        )
+
+        with pytest.raises(ConfigurationError):
+            PrefectProvider(
+                stack, "prefect", endpoint="http://127.0.0.1:4200/api", environ={}
+            )
+
+        assert stack.node.try_find_child("prefect") is None
+
+    def test_pool_outside_stack(self):
+        app = cdktf.Testing.app()
+
+        with pytest.raises(ConfigurationError) as caught:
+            WorkPoolWithDefaults(app, "p", name="p", type="process")
+
+        assert "the pool is not inside a TerraformStack" in str(caught.value)
+        assert app.node.try_find_child("p") is None
+
+    def test_use_for_rejects_non_construct(self):
+        with pytest.raises(WorkerMetadataError) as caught:
+            WorkerMetadata.use_for(None, WorkerMetadata.bundled())
+
+        assert "takes a construct such as a stack" in str(caught.value)
+
+    def test_read_only_mapping_and_tuple(self):
+        stack = new_stack()
+
+        WorkPoolWithDefaults(
+            stack,
+            "pool",
+            name="p",
+            type="docker",
+            job_variables={"volumes": ("a:/b",)},
+            job_configuration={"labels": MappingProxyType({"a": "1"})},
+        )
+
+        template = rendered_template(stack, "pool")
+        assert template["variables"]["properties"]["volumes"]["default"] == ["a:/b"]
+        assert template["job_configuration"]["labels"] == {"a": "1"}
+
+    def test_deep_nesting_is_rejected(self):
+        deep: dict = {}
+        node = deep
+        for _ in range(400):
+            node["x"] = {}
+            node = node["x"]
+        stack = new_stack()
+
+        with pytest.raises(ConfigurationError) as caught:
+            WorkPoolWithDefaults(
+                stack, "pool", name="p", type="process", job_configuration=deep
+            )
+
+        assert "is nested deeper than 100 levels" in str(caught.value)
+
+    def test_token_key_is_rejected(self):
+        stack = new_stack()
+        key = TerraformVariable(stack, "k", type="string").string_value
+
+        with pytest.raises(ConfigurationError) as caught:
+            WorkPoolWithDefaults(
+                stack,
+                "pool",
+                name="p",
+                type="process",
+                job_variables={"env": {key: "x"}},
+            )
+
+        assert "has a Terraform token as a key" in str(caught.value)
+
+    def test_list_token_goes_through_local(self):
+        stack = new_stack()
+        volumes = TerraformVariable(stack, "volumes", type="list(string)")
+
+        WorkPoolWithDefaults(
+            stack,
+            "pool",
+            name="p",
+            type="docker",
+            job_variables={"volumes": volumes.list_value},
+        )
+
+        assert synth(stack)["locals"]["pool_template_values"] == {
+            "v0": "${var.volumes}"
+        }
+
+    def test_large_integer_with_terraform_time(self):
+        stack = new_stack()
+
+        with pytest.raises(ConfigurationError) as caught:
+            WorkPoolWithDefaults(
+                stack,
+                "pool",
+                name="p",
+                type="kubernetes",
+                worker_metadata=WorkerMetadata.from_terraform(),
+                job_variables={"finished_job_ttl": 2**60 + 1},
+            )
+
+        assert "beyond 2**53, which Terraform would round" in str(caught.value)
+
+    def test_large_concurrency_limit(self):
+        stack = new_stack()
+
+        with pytest.raises(ConfigurationError) as caught:
+            WorkPoolWithDefaults(
+                stack, "pool", name="p", type="process", concurrency_limit=2**63 - 1
+            )
+
+        assert "concurrency_limit must be at most 2**53" in str(caught.value)
+
+    def test_lone_surrogate_in_description(self):
+        stack = new_stack()
+
+        with pytest.raises(ConfigurationError) as caught:
+            WorkPoolWithDefaults(
+                stack, "pool", name="p", type="process", description="a\ud800b"
+            )
+
+        assert "description contains a lone surrogate" in str(caught.value)
+
+    def test_data_source_follows_pool_provider(self):
+        stack = new_stack()
+        staging = PrefectProvider(
+            stack,
+            "staging",
+            endpoint="http://127.0.0.1:4201/api",
+            alias="staging",
+            environ={},
+        )
+        metadata = WorkerMetadata.from_terraform()
+
+        WorkPoolWithDefaults(
+            stack, "a", name="a", type="process", worker_metadata=metadata
+        )
+        WorkPoolWithDefaults(
+            stack,
+            "b",
+            name="b",
+            type="process",
+            worker_metadata=metadata,
+            provider=staging,
+        )
+
+        sources = synth(stack)["data"]["prefect_worker_metadata"]
+        assert sources["prefect_worker_metadata"] == {}
+        assert sources["prefect_worker_metadata_1"] == {"provider": "prefect.staging"}
+
+    def test_data_source_id_collision(self):
+        stack = new_stack()
+        WorkPoolWithDefaults(stack, "PrefectWorkerMetadata0", name="a", type="process")
+
+        with pytest.raises(ConfigurationError) as caught:
+            WorkPoolWithDefaults(
+                stack,
+                "b",
+                name="b",
+                type="process",
+                worker_metadata=WorkerMetadata.from_terraform(),
+            )
+
+        assert "data source cannot be added" in str(caught.value)
+        assert stack.node.try_find_child("b") is None
+
+    @pytest.mark.parametrize(
+        ("arguments", "expected"),
+        [
+            ({"api_key": "a\nb"}, "api_key must be a string of printable ASCII"),
+            ({"basic_auth_key": 5}, "basic_auth_key must be a string of printable"),
+            ({"api_url": "http://127.0.0.1:9/a pi"}, "api_url must be an http"),
+            ({"api_url": "http://[::1/api"}, "api_url must be an http"),
+        ],
+    )
+    def test_from_api_rejects_bad_values(self, arguments, expected):
+        arguments = {"api_url": "http://127.0.0.1:9/api", **arguments}
+
+        with pytest.raises(WorkerMetadataError) as caught:
+            WorkerMetadata.from_api(**arguments)
+
+        assert expected in str(caught.value)
+
+    def test_from_dict_rejects_list_type(self):
+        data = {"c": {"w": {"type": ["x"], "default_base_job_configuration": {}}}}
+
+        with pytest.raises(WorkerMetadataError) as caught:
+            WorkerMetadata.from_dict(data)
+
+        assert "has the type ['x'], which is not a non-empty string" in str(
+            caught.value
+        )
+
+    def test_from_file_rejects_null_byte(self):
+        with pytest.raises(WorkerMetadataError) as caught:
+            WorkerMetadata.from_file("/tmp/a\x00b")
+
+        assert "path must be a non-empty string or path" in str(caught.value)
+
+    def test_long_value_is_cut_in_message(self):
+        env = {f"K{index}": "v" for index in range(2000)}
+        env["BAD"] = 1
+        stack = new_stack()
+
+        with pytest.raises(ConfigurationError) as caught:
+            WorkPoolWithDefaults(
+                stack, "pool", name="p", type="process", job_variables={"env": env}
+            )
+
+        assert len(str(caught.value)) < 1000
+        assert "invalid at ['BAD']" in str(caught.value)

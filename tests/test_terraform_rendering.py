@@ -17,7 +17,7 @@ import pytest
 from cdktf import TerraformVariable
 
 from constructs_prefect import WorkerMetadata, WorkPoolWithDefaults
-from tests.helpers import new_stack, pool_block
+from tests.helpers import new_stack, synth
 
 TERRAFORM = shutil.which("terraform")
 BUNDLED = WorkerMetadata.bundled()
@@ -60,6 +60,17 @@ def _require_terraform():
     assert TERRAFORM, "terraform is not on PATH; run scripts/setup"
 
 
+def _pool_config(stack, extra_locals: dict | None = None) -> dict:
+    """Return the pool's template as `local.t`, beside the stack's own locals."""
+    document = synth(stack)
+    text = document["resource"]["prefect_work_pool"]["pool"]["base_job_template"]
+    locals_ = {**document.get("locals", {}), **(extra_locals or {}), "t": text}
+    config = {"locals": locals_}
+    if "variable" in document:
+        config["variable"] = document["variable"]
+    return config
+
+
 def test_literal_template_round_trips(tmp_path):
     stack = new_stack()
     env = {"SHELL_HOME": "${HOME}", "LOOP": "%{ if x }", "QUOTE": 'a "b"'}
@@ -70,10 +81,8 @@ def test_literal_template_round_trips(tmp_path):
         type="kubernetes",
         job_variables={"env": env, "namespace": "flows"},
     )
-    text = pool_block(stack, "pool")["base_job_template"]
-    config = {"locals": {"t": text}}
 
-    value = _evaluate(tmp_path, "local.t", config)
+    value = _evaluate(tmp_path, "local.t", _pool_config(stack))
 
     expected = BUNDLED.template("kubernetes")
     expected["variables"]["properties"]["env"]["default"] = env
@@ -81,56 +90,68 @@ def test_literal_template_round_trips(tmp_path):
     assert value == expected
 
 
-def test_token_value_round_trips(tmp_path):
+def test_token_values_round_trip(tmp_path):
     stack = new_stack()
-    image = TerraformVariable(stack, "image", type="string")
+    image = TerraformVariable(stack, "image", type="string", default='org/"quoted":1')
+    tag = image.string_value
     WorkPoolWithDefaults(
         stack,
         "pool",
         name="p",
         type="docker",
-        job_variables={"image": image.string_value},
+        job_variables={
+            "image": tag,
+            "env": {
+                "MIXED": f'pre "{tag}" \\ %{{x}} ${{HOME}}',
+                "NONE": None,
+            },
+        },
+        job_configuration={"labels": {"image": tag}},
     )
-    text = pool_block(stack, "pool")["base_job_template"]
-    config = {
-        "locals": {"t": text},
-        "variable": {"image": {"type": "string", "default": 'org/"quoted":1'}},
-    }
 
-    value = _evaluate(tmp_path, "local.t", config)
+    value = _evaluate(tmp_path, "local.t", _pool_config(stack))
 
     properties = value["variables"]["properties"]
     assert properties["image"]["default"] == 'org/"quoted":1'
+    assert properties["env"]["default"] == {
+        "MIXED": 'pre "org/"quoted":1" \\ %{x} ${HOME}',
+        "NONE": None,
+    }
+    assert value["job_configuration"]["labels"] == {"image": 'org/"quoted":1'}
     assert value["job_configuration"]["image"] == "{{ image }}"
 
 
 def test_terraform_time_merge_round_trips(tmp_path):
     stack = new_stack()
+    job_variables = {
+        "cpu": 1024,
+        "env": {"A": "1", 'Q"': 'a"b\\c %{x} ${y}', "N": None},
+        "cluster": None,
+    }
     WorkPoolWithDefaults(
         stack,
         "pool",
         name="p",
         type="ecs",
         worker_metadata=WorkerMetadata.from_terraform(),
-        job_variables={"cpu": 1024, "env": {"A": "1"}},
+        job_variables=job_variables,
     )
-    text = pool_block(stack, "pool")["base_job_template"]
+    config = _pool_config(stack)
     data_reference = (
         "data.prefect_worker_metadata.prefect_worker_metadata.base_job_configs.ecs"
     )
-    assert data_reference in text
+    assert data_reference in config["locals"]["t"]
     # The server's template stands in for the data source's attribute.
-    server_template = json.dumps(BUNDLED.template("ecs")).replace("${", "$${")
-    config = {
-        "locals": {
-            "t": text.replace(data_reference, "local.source"),
-            "source": server_template,
-        }
-    }
+    config["locals"]["t"] = config["locals"]["t"].replace(
+        data_reference, "local.source"
+    )
+    config["locals"]["source"] = json.dumps(BUNDLED.template("ecs")).replace(
+        "${", "$${"
+    )
 
     value = _evaluate(tmp_path, "local.t", config)
 
     expected = BUNDLED.template("ecs")
-    expected["variables"]["properties"]["cpu"]["default"] = 1024
-    expected["variables"]["properties"]["env"]["default"] = {"A": "1"}
+    for name, default in job_variables.items():
+        expected["variables"]["properties"][name]["default"] = default
     assert value == expected

@@ -235,7 +235,12 @@ class TestJobVariables:
         )
 
         text = pool_block(stack, "pool")["base_job_template"]
-        assert '"image":{"default":${jsonencode(var.image)},' in text
+        assert '"image":{"default":${jsonencode(local.pool_template_values.v0)},' in (
+            text
+        )
+        assert synth(stack)["locals"] == {
+            "pool_template_values": {"v0": "${var.image}"}
+        }
 
     def test_token_number_skips_validation(self):
         stack = new_stack()
@@ -250,7 +255,8 @@ class TestJobVariables:
         )
 
         text = pool_block(stack, "pool")["base_job_template"]
-        assert '"default":${jsonencode(var.ttl)}' in text
+        assert '"default":${jsonencode(local.pool_template_values.v0)}' in text
+        assert synth(stack)["locals"]["pool_template_values"] == {"v0": "${var.ttl}"}
 
 
 class TestDeeperEdits:
@@ -476,7 +482,8 @@ class TestTerraformTimeTemplate:
         text = pool_block(stack, "pool")["base_job_template"]
         source = "jsondecode(data.prefect_worker_metadata.prefect_worker_metadata"
         assert text.startswith(f"${{jsonencode(merge({source}.base_job_configs.ecs)")
-        assert '{"default" = 1024}' in text
+        assert '{"default" = local.pool_template_values.v0}' in text
+        assert synth(stack)["locals"]["pool_template_values"] == {"v0": 1024}
 
     def test_one_data_source_per_stack(self):
         stack = new_stack()
