@@ -254,6 +254,11 @@ class WorkerMetadata:
         """Make `metadata` the source of every pool declared under `scope`.
 
         A `worker_metadata` argument on a pool still takes precedence.
+
+        NOTE: the lookup compares Python objects, so `scope` must be a
+        construct created in Python, such as a stack. `cdktf.Testing.app()`
+        creates its app in JavaScript, and registering that app has no effect;
+        register the stack instead.
         """
         if not isinstance(scope, Construct):
             raise WorkerMetadataError(
