@@ -69,7 +69,7 @@ def render_terraform_time(
     `jsonencode(merge(T, {variables = merge(T.variables, {properties =
     merge(T.variables.properties, {<name> = merge(<property>, {default =
     <value>})})})}))` with `T = jsondecode(source)`. The values come from a
-    local, and the names are identifiers, so the expression holds no string
+    local, and the names are identifiers, so the expression contains no string
     that needs escaping.
     """
     if not job_variables:

@@ -2,7 +2,7 @@
 
 NOTE: these classes stand in for the bindings that `cdktf get` generates into
 `.gen/`, because the provider cannot be built on this project's machines: the
-Go module proxy answers 403 for github.com/prefecthq/terraform-provider-prefect
+Go module proxy returns 403 for github.com/prefecthq/terraform-provider-prefect
 at every version. The attribute names and types are those of the provider's
 schema at v3.4.1 (docs/resources/work_pool.md and docs/index.md of that tag).
 They subclass the same cdktf base classes generated bindings do, so the

@@ -340,7 +340,7 @@ class WorkPoolWithDefaults(Construct):
             raise ConfigurationError(_KIND, self.node.path, problems)
 
     def _name_key(self) -> tuple[str | None, str] | None:
-        """The pool's identity in Prefect: its effective workspace and name."""
+        """Return the pool's identity in Prefect: its effective workspace and name."""
         if not isinstance(self.pool_name, str):
             return None
         workspace = self.workspace_id

@@ -142,7 +142,7 @@ class WorkerMetadata:
             with opener.open(request, timeout=timeout_seconds) as response:
                 body = response.read()
         except urllib.error.HTTPError as error:
-            # The error holds the open response; close it before raising.
+            # The error keeps the response open, so close it before raising.
             error.close()
             raise WorkerMetadataError(
                 f"GET {url} failed with HTTP {error.code} {error.reason}. "
@@ -392,7 +392,7 @@ def _checked_template(pool_type: Any, template: Any, source: str) -> dict[str, A
 
 
 def _looks_like_collection(value: Any) -> bool:
-    """Whether `value` is a collection of the aggregate worker metadata."""
+    """Return whether `value` is a collection of the aggregate worker metadata."""
     return (
         isinstance(value, Mapping)
         and bool(value)
