@@ -1,10 +1,10 @@
 """Write the bundled worker metadata snapshot from the installed Prefect SDK.
 
 For each work pool type this records the template that
-`prefect work-pool create --type <type>` uses: the default template of the
-worker class installed with Prefect where one exists (Prefect 3 ships
-`process`), otherwise the `default_base_job_configuration` of the aggregate
-worker metadata that a Prefect server bundles and serves at
+`prefect work-pool create --type <type>` uses. That is the default template
+of the worker class installed with Prefect where one exists (Prefect 3 ships
+`process`). Otherwise it is the `default_base_job_configuration` of the
+aggregate worker metadata, which a Prefect server bundles and serves at
 `GET /api/collections/views/aggregate-worker-metadata` when it cannot reach
 Prefect's registry.
 

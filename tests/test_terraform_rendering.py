@@ -141,7 +141,7 @@ def test_terraform_time_merge_round_trips(tmp_path):
         "data.prefect_worker_metadata.prefect_worker_metadata.base_job_configs.ecs"
     )
     assert data_reference in config["locals"]["t"]
-    # The server's template stands in for the data source's attribute.
+    # The bundled template takes the place of the data source's attribute.
     config["locals"]["t"] = config["locals"]["t"].replace(
         data_reference, "local.source"
     )
