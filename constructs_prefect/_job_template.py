@@ -9,7 +9,8 @@ from typing import Any
 
 from . import _rendering, _templates
 
-_UNSET: Any = object()
+# Marks an argument left out, where None is a valid value.
+UNSET: Any = object()
 _VARIABLE_NAME = re.compile(r"[A-Za-z_][\w\-]*")
 
 
@@ -124,7 +125,7 @@ class JobTemplate:
         name: Any,
         schema: Any,
         placeholder_path: Any,
-        default: Any = _UNSET,
+        default: Any = UNSET,
         required: Any = False,
     ) -> list[str]:
         if self.form != "literal":
@@ -153,7 +154,7 @@ class JobTemplate:
             return problems
 
         property_schema = _templates.to_plain(schema)
-        if default is not _UNSET:
+        if default is not UNSET:
             default = _templates.to_plain(default)
             problems = self.value_problems(
                 f"default of job variable {name!r}", default, property_schema

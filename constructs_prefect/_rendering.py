@@ -19,7 +19,6 @@ from . import _templates
 
 # A cdktf string token, as embedded in a Python string.
 _STRING_TOKEN = re.compile(r"\$\{TfToken\[[^\]]*\]\}")
-_LIST_TOKEN_MARKER = "#{TfToken["
 
 # Receives the values that contain tokens and returns, for each, the token of
 # an expression that evaluates to it at plan time.
@@ -42,7 +41,7 @@ def render_literal(
     def replace(value: Any) -> Any:
         if isinstance(value, Mapping):
             return {key: replace(item) for key, item in value.items()}
-        if isinstance(value, list) and not _is_list_token(value):
+        if isinstance(value, list) and not _templates.is_list_token(value):
             return [replace(item) for item in value]
         if _templates.contains_token(value):
             found.append(value)
@@ -105,7 +104,7 @@ def terraform_value(value: Any) -> Any:
             for key, item in value.items()
         }
     if isinstance(value, (list, tuple)):
-        if _is_list_token(value):
+        if _templates.is_list_token(value):
             return Token.as_any(value)
         return [terraform_value(item) for item in value]
     return value
@@ -129,12 +128,3 @@ def _escape_outside_tokens(text: str) -> str:
         position = match.end()
     parts.append(_templates.escape_terraform_template(text[position:]))
     return "".join(parts)
-
-
-def _is_list_token(value: Any) -> bool:
-    return (
-        isinstance(value, (list, tuple))
-        and len(value) == 1
-        and isinstance(value[0], str)
-        and _LIST_TOKEN_MARKER in value[0]
-    )

@@ -7,16 +7,13 @@ only for floats, so a template is checked and rendered at about the cost of
 
 from __future__ import annotations
 
-import copy
 import difflib
 import functools
 import json
 import math
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import jsonschema
@@ -28,6 +25,17 @@ PLACEHOLDER_PATTERN = re.compile(r"({{\s*([\w\.\-\[\]$]+)\s*}})")
 # cdktf encodes unresolved strings as `${TfToken[...]}` and lists as
 # `#{TfToken[...]}`.
 _TOKEN_MARKER = "TfToken["
+_LIST_TOKEN_MARKER = "#{TfToken["
+
+
+def is_list_token(value: Any) -> bool:
+    """Return whether `value` is a list token: one encoded string in a list."""
+    return (
+        isinstance(value, (list, tuple))
+        and len(value) == 1
+        and isinstance(value[0], str)
+        and _LIST_TOKEN_MARKER in value[0]
+    )
 
 
 def canonical_json(value: Any) -> str:
@@ -169,7 +177,7 @@ def to_plain(value: Any, depth: int = 0) -> Any:
     if isinstance(value, Mapping):
         return {key: to_plain(item, depth + 1) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
-        if len(value) == 1 and isinstance(value[0], str) and "#{TfToken[" in value[0]:
+        if is_list_token(value):
             return list(value)
         return [to_plain(item, depth + 1) for item in value]
     return value

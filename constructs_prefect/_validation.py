@@ -22,6 +22,8 @@ _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 _UUID_PATTERN = re.compile(
     r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 )
+# A Terraform name: a resource name or a provider alias.
+TERRAFORM_NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 # The limit passes through jsii as a JavaScript double, exact up to 2**53.
 _EXACT_INTEGER_MAX = 2**53
 

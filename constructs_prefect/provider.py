@@ -16,7 +16,7 @@ from constructs import Construct
 from ._errors import ConfigurationError
 from ._resources import PrefectProviderBlock
 from ._templates import contains_token
-from ._validation import is_uuid
+from ._validation import TERRAFORM_NAME_PATTERN, is_uuid
 
 # The provider (v3.4.1) reads IDs from an endpoint of exactly this form, and
 # treats a host containing one of these names as Prefect Cloud.
@@ -31,7 +31,6 @@ _CLOUD_HOST_PARTS = (
     "private.prefect.cloud",
     "private.prefect.dev",
 )
-_ALIAS_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 
 
 @dataclass(frozen=True)
@@ -66,11 +65,6 @@ _SETTINGS_BY_PROVIDER: weakref.WeakKeyDictionary[Construct, ProviderSettings] = 
 def settings_of_provider(provider: Construct) -> ProviderSettings | None:
     """Return the settings of a `PrefectProvider`, or `None` for another kind."""
     return _SETTINGS_BY_PROVIDER.get(provider)
-
-
-def provider_settings(scope: Construct) -> ProviderSettings | None:
-    """Return the settings of the Prefect provider in the stack of `scope`."""
-    return stack_provider_settings(TerraformStack.of(scope))
 
 
 def stack_provider_settings(stack: TerraformStack) -> ProviderSettings | None:
@@ -234,7 +228,7 @@ def _type_problems(
     if csrf_enabled is not None and not isinstance(csrf_enabled, bool):
         problems.append(f"csrf_enabled must be True or False, got {csrf_enabled!r}.")
     if alias is not None and (
-        not isinstance(alias, str) or not _ALIAS_PATTERN.match(alias)
+        not isinstance(alias, str) or not TERRAFORM_NAME_PATTERN.match(alias)
     ):
         problems.append(
             f"alias must be a Terraform name such as 'staging', got {alias!r}."

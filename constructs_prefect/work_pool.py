@@ -14,7 +14,7 @@ from constructs import Construct
 
 from . import _templates, _validation
 from ._errors import ConfigurationError
-from ._job_template import JobTemplate, parse_user_template
+from ._job_template import UNSET, JobTemplate, parse_user_template
 from ._rendering import escape_literal
 from ._resources import WorkerMetadataBlock, WorkPoolBlock
 from .provider import ProviderSettings, settings_of_provider, stack_provider_settings
@@ -25,8 +25,6 @@ from .worker_metadata import (
 )
 
 _KIND = "WorkPoolWithDefaults"
-_TERRAFORM_NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
-_UNSET: Any = object()
 
 
 class _StackPools:
@@ -56,7 +54,7 @@ def terraform_name(construct_id: str) -> str:
     """
     snake = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", construct_id).lower()
     snake = re.sub(r"[^a-z0-9_-]+", "_", snake).strip("_")
-    if not snake or not _TERRAFORM_NAME_PATTERN.match(snake):
+    if not snake or not _validation.TERRAFORM_NAME_PATTERN.match(snake):
         snake = f"pool_{snake}"
     return snake
 
@@ -260,7 +258,7 @@ class WorkPoolWithDefaults(Construct):
         *,
         schema: Mapping[str, Any],
         placeholder_path: str | Sequence[str | int],
-        default: Any = _UNSET,
+        default: Any = UNSET,
         required: bool = False,
     ) -> None:
         """Declare a new job variable and use it in `job_configuration`.
@@ -291,11 +289,10 @@ class WorkPoolWithDefaults(Construct):
                 invalid, or the path is malformed, already has a value, or runs
                 through a missing list item.
         """
-        arguments = {"required": required}
-        if default is not _UNSET:
-            arguments["default"] = default
         self._fail_if(
-            self._job_template.add_variable(name, schema, placeholder_path, **arguments)
+            self._job_template.add_variable(
+                name, schema, placeholder_path, default=default, required=required
+            )
         )
         self._refresh()
 

@@ -11,6 +11,20 @@ from cdktf import TerraformStack
 from constructs_prefect import PrefectProvider
 
 LOCAL_API_URL = "http://127.0.0.1:4200/api"
+CLOUD_API_URL = "https://api.prefect.cloud/api"
+CLOUD_ACCOUNT = "00000000-0000-0000-0000-000000000000"
+
+
+def cloud_provider_arguments() -> dict[str, Any]:
+    """Arguments of a Prefect Cloud provider with an account and no workspace."""
+    return {"endpoint": CLOUD_API_URL, "account_id": CLOUD_ACCOUNT, "environ": {}}
+
+
+def new_cloud_stack() -> TerraformStack:
+    """Return a stack whose provider targets Prefect Cloud without a workspace."""
+    stack = TerraformStack(cdktf.Testing.app(), "test")
+    PrefectProvider(stack, "prefect", **cloud_provider_arguments())
+    return stack
 
 
 def new_stack(endpoint: str | None = LOCAL_API_URL) -> TerraformStack:

@@ -16,7 +16,14 @@ from constructs_prefect import (
     WorkPoolWithDefaults,
     terraform_name,
 )
-from tests.helpers import new_stack, pool_block, rendered_template, synth
+from tests.helpers import (
+    cloud_provider_arguments,
+    new_cloud_stack,
+    new_stack,
+    pool_block,
+    rendered_template,
+    synth,
+)
 
 BUNDLED = WorkerMetadata.bundled()
 
@@ -389,15 +396,8 @@ class TestAddress:
         ]
 
     def test_adopt_with_workspace_uses_qualified_id(self):
-        stack = TerraformStack(cdktf.Testing.app(), "test")
+        stack = new_cloud_stack()
         workspace = "11111111-2222-3333-4444-555555555555"
-        PrefectProvider(
-            stack,
-            "prefect",
-            endpoint="https://api.prefect.cloud/api",
-            account_id="00000000-0000-0000-0000-000000000000",
-            environ={},
-        )
 
         WorkPoolWithDefaults(
             stack,
@@ -806,14 +806,7 @@ class TestErrors:
         assert "self-hosted server. Remove workspace_id." in str(error)
 
     def test_cloud_without_workspace(self):
-        stack = TerraformStack(cdktf.Testing.app(), "test")
-        PrefectProvider(
-            stack,
-            "prefect",
-            endpoint="https://api.prefect.cloud/api",
-            account_id="00000000-0000-0000-0000-000000000000",
-            environ={},
-        )
+        stack = new_cloud_stack()
 
         error = _error(WorkPoolWithDefaults, stack, "p", name="p", type="process")
 
@@ -823,14 +816,7 @@ class TestErrors:
         stack = TerraformStack(cdktf.Testing.app(), "test")
         WorkPoolWithDefaults(stack, "p", name="p", type="process")
 
-        error = _error(
-            PrefectProvider,
-            stack,
-            "prefect",
-            endpoint="https://api.prefect.cloud/api",
-            account_id="00000000-0000-0000-0000-000000000000",
-            environ={},
-        )
+        error = _error(PrefectProvider, stack, "prefect", **cloud_provider_arguments())
 
         assert error.construct_path == "test/p"
         assert "no workspace is set" in str(error)
