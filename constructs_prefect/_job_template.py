@@ -192,7 +192,7 @@ class JobTemplate:
     def value_problems(
         self, label: str, value: Any, property_schema: Mapping[str, Any]
     ) -> list[str]:
-        """Check one value against a property schema of this template."""
+        """Return the problems of one value against a property schema."""
         problem = _templates.json_value_problem(value)
         if not problem and _templates.contains_token(value):
             # A value with a token passes through jsii, whose numbers are
@@ -226,7 +226,7 @@ class JobTemplate:
         return _templates.unused_variables(self.document)
 
     def literal_secrets(self) -> list[str]:
-        """Job variables whose default puts a literal secret into the template."""
+        """Return the job variables whose default puts a literal secret in."""
         if self.form != "literal":
             return []
         variables = self.document["variables"]

@@ -41,8 +41,8 @@ def is_list_token(value: Any) -> bool:
 def canonical_json(value: Any) -> str:
     """Serialize `value` with sorted keys and no whitespace.
 
-    Equal values give equal bytes, which is what keeps re-synthesis and
-    `terraform plan` free of diffs.
+    Equal values give equal bytes, so re-synthesis is byte-identical whatever
+    the key order of the input.
     """
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 

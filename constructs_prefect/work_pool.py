@@ -66,7 +66,12 @@ class WorkPoolWithDefaults(Construct):
     `job_variables` set as defaults of the variables schema and
     `job_configuration` deep-merged into the job configuration. Every change is
     validated while the construct is created, and the template is rendered as
-    canonical JSON, so a second `terraform plan` shows no changes.
+    canonical JSON, so re-synthesis is byte-identical. The provider compares
+    the template as normalized JSON, so a second `terraform plan` should show
+    no changes.
+
+    NOTE: the no-changes plan is not yet verified against the real provider,
+    because the provider could not be installed where this was built.
 
     With the bundled worker metadata (the default source) the starting point
     is exactly the template that `prefect work-pool create --type <type>`
@@ -144,7 +149,7 @@ class WorkPoolWithDefaults(Construct):
             super().__init__(scope, id)
         except RuntimeError as error:
             # The constructs library rejects an empty or repeated ID in
-            # JavaScript; jsii raises that as a RuntimeError.
+            # JavaScript, and jsii raises that as a RuntimeError.
             raise ConfigurationError(
                 _KIND,
                 f"{scope.node.path}/{id}",

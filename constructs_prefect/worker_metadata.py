@@ -119,8 +119,9 @@ class WorkerMetadata:
             timeout_seconds: Limit for connecting and reading. Defaults to 10.
 
         Raises:
-            WorkerMetadataError: The API is unreachable, timed out, returned
-                an HTTP error, or returned something other than worker metadata.
+            WorkerMetadataError: An argument is invalid, or the API is
+                unreachable, timed out, returned an HTTP error, or returned
+                something other than valid worker metadata.
         """
         _check_api_arguments(api_url, timeout_seconds, api_key, basic_auth_key)
         url = api_url.rstrip("/") + _AGGREGATE_PATH

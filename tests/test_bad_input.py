@@ -168,7 +168,7 @@ def test_all_template_problems_reported_together():
     assert any("job_variables['comand']" in message for message in messages)
 
 
-def test_token_in_patch_is_rendered_as_reference():
+def test_patch_token_becomes_reference():
     stack = new_stack()
     namespace = TerraformVariable(stack, "ns", type="string")
 
@@ -185,7 +185,7 @@ def test_token_in_patch_is_rendered_as_reference():
     assert synth(stack)["locals"]["pool_template_values"] == {"v0": "${var.ns}"}
 
 
-def test_interpolation_in_name_and_description_is_escaped():
+def test_name_interpolation_is_escaped():
     stack = new_stack()
 
     WorkPoolWithDefaults(
